@@ -1,0 +1,145 @@
+"""Turn a document's text blocks into the paragraphs that are classified.
+
+The unit follows the labelling guide: running text, a bullet list together
+with its lead-in sentence, or one row of a goal table. Headings become the
+heading path of the paragraphs under them; budget rows that hold only figures
+and bare headings are kept for context but not sent to the model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from mrp_classify.inference.ingest import (
+    HEADING,
+    LIST_ITEM,
+    TABLE_ROW,
+    ExtractedDocument,
+    TextBlock,
+)
+
+KIND_TEXT = "text"
+KIND_LIST = "list"
+KIND_TABLE_GOAL = "table_goal"
+KIND_TABLE_NUMERIC = "table_numeric"
+KIND_HEADING = "heading"
+
+# A preceding paragraph is a list's lead-in when it ends in a colon or is short.
+LEAD_IN_MAX_WORDS = 40
+# A heading this long states something ("Mål 2: Fler invånare ska använda
+# e-tjänster") and is classified; shorter ones only name a section.
+MIN_STATEMENT_HEADING_WORDS = 6
+
+# Only a short label with no goal or digital word makes a row "figures only": a
+# goal row with a target ("Fler e-tjänster | 40") or money for a digital aim
+# ("E-tjänster bygglov | 5,0") must still reach the model.
+MAX_BUDGET_LABEL_WORDS = 6
+_GOAL_OR_DIGITAL_RE = re.compile(
+    r"\b(?:ska|skall|öka\w*|minska\w*|fler|färre|bättre|högre|lägre|kortare|snabbare|"
+    r"andel\w*|nöjd\w*|mål\w*)\b|digital|e-tjänst|e-arkiv|välfärdstekn|bredband|automatis|"
+    r"robot|\bai\b|öppna data|självservice",
+    re.IGNORECASE,
+)
+
+_NUMBER = r"[-+\u2212\u2013(]?\d[\d\u00a0 ]*(?:[.,]\d+)?\)?\s*(?:%|procent|mnkr|mkr|tkr|kr)?"
+_NUMBER_RE = re.compile(rf"^{_NUMBER}$", re.IGNORECASE)
+_EMPTY_CELLS = frozenset({"", "-", "\u2013", "\u2014", "..", "\u2026", "x"})
+# "IT-kostnader 12,4 14,1 15,0": a label without figures, then two or more figures.
+_NUMERIC_LINE_RE = re.compile(
+    rf"^(?P<label>[^\d]{{0,80}}?)\s*(?P<figures>(?:{_NUMBER}\s+){{1,}}{_NUMBER})$",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    page: int
+    index: int  # 0-based order in the document
+    heading_path: tuple[str, ...]  # enclosing headings, outermost first
+    text: str
+    kind: str  # "text" | "list" | "table_goal" | "table_numeric" | "heading"
+    classify: bool  # False for number-only budget rows and bare headings
+    words: int
+
+
+def segment(doc: ExtractedDocument) -> list[Paragraph]:
+    """Paragraphs of a document in reading order, each with its heading path and page."""
+    drafts: list[tuple[int, tuple[str, ...], str, str]] = []  # page, path, text, kind
+    path: list[tuple[int, str]] = []
+    blocks = doc.blocks
+    i = 0
+    while i < len(blocks):
+        block = blocks[i]
+        if block.kind == HEADING:
+            while path and path[-1][0] >= block.level:
+                path.pop()
+            drafts.append((block.page, tuple(text for _, text in path), block.text, KIND_HEADING))
+            path.append((block.level, block.text))
+            i += 1
+            continue
+        headings = tuple(text for _, text in path)
+        if block.kind == LIST_ITEM:
+            end = i
+            while end < len(blocks) and blocks[end].kind == LIST_ITEM:
+                end += 1
+            items = [item.text for item in blocks[i:end]]
+            page = block.page
+            # Every block before a list made exactly one draft, so drafts[-1] is the
+            # block just before it.
+            if drafts and _is_lead_in(drafts[-1], headings):
+                lead_page, _, lead, _ = drafts.pop()
+                items.insert(0, lead)
+                page = lead_page
+            drafts.append((page, headings, "\n".join(items), KIND_LIST))
+            i = end
+        else:
+            drafts.append((block.page, headings, block.text, _kind(block)))
+            i += 1
+    return [
+        Paragraph(page, index, headings, text, kind, _classify(kind, text), len(text.split()))
+        for index, (page, headings, text, kind) in enumerate(drafts)
+    ]
+
+
+def _is_lead_in(draft: tuple[int, tuple[str, ...], str, str], headings: tuple[str, ...]) -> bool:
+    _, draft_headings, text, kind = draft
+    return (kind == KIND_TEXT and draft_headings == headings
+            and (text.endswith(":") or len(text.split()) <= LEAD_IN_MAX_WORDS))
+
+
+def _kind(block: TextBlock) -> str:
+    if block.kind == TABLE_ROW:
+        return KIND_TABLE_NUMERIC if is_numeric_row(block.cells) else KIND_TABLE_GOAL
+    if is_numeric_line(block.text):
+        return KIND_TABLE_NUMERIC
+    return KIND_TEXT
+
+
+def _classify(kind: str, text: str) -> bool:
+    if kind == KIND_TABLE_NUMERIC:
+        return False
+    return kind != KIND_HEADING or len(text.split()) >= MIN_STATEMENT_HEADING_WORDS
+
+
+def _budget_label(label: str) -> bool:
+    return (len(label.split()) <= MAX_BUDGET_LABEL_WORDS
+            and not _GOAL_OR_DIGITAL_RE.search(label))
+
+
+def is_numeric_row(cells: Sequence[str]) -> bool:
+    """Figures only, apart from a budget label: "IT-kostnader | 12,4 | 14,1 | 15,0"."""
+    if len(cells) < 2:
+        return is_numeric_line(cells[0] if cells else "")
+    figures = [cell.strip() for cell in cells[1:] if cell.strip() not in _EMPTY_CELLS]
+    return (bool(figures) and all(_NUMBER_RE.match(value) for value in figures)
+            and _budget_label(cells[0]))
+
+
+def is_numeric_line(text: str) -> bool:
+    """A budget line flattened to text ("IT-kostnader 12,4 14,1 15,0"), or no letters at all."""
+    if not any(ch.isalpha() for ch in text):
+        return bool(text.strip())
+    match = _NUMERIC_LINE_RE.match(text.strip())
+    return match is not None and _budget_label(match.group("label"))

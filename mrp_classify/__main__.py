@@ -1,0 +1,3 @@
+from mrp_classify.cli import main
+
+main()

@@ -1,0 +1,199 @@
+"""The real train → export → quantise → predict path on a tiny random BERT."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from mrp_classify.cli import app
+from mrp_classify.errors import MissingExtraError, MrpError, require_train_extra
+from mrp_classify.inference.model import Classifier
+from mrp_classify.labelset import read_records
+from mrp_classify.training.config import load_config
+from tests.conftest import fixture_records, write_jsonl
+
+runner = CliRunner()
+
+
+def test_model_folder_describes_itself(tiny_model: Path, tiny_labels: Path) -> None:
+    assert sorted(p.name for p in tiny_model.iterdir()) == [
+        "README.md", "model.json", "model.onnx", "tokenizer.json", "train-config.toml"]
+    info = json.loads((tiny_model / "model.json").read_text())
+    assert info["labels"] == ["none", "internal_efficiency", "citizen_facing"]
+    assert info["max_length"] == 48 and info["temperature"] > 0
+    records, _ = read_records([tiny_labels])
+    from mrp_classify.labelset import data_hash
+    assert info["training_data"]["sha256"] == data_hash(records)
+    for key in ("test", "test_fp32_onnx", "test_unpruned_torch", "baseline_tfidf_logreg"):
+        assert 0.0 <= info["metrics"][key]["macro_f1"] <= 1.0
+    assert info["export"]["parity"]["max_abs_diff"] < 2e-3
+    assert 0.0 <= info["export"]["quantization"]["argmax_agreement_vs_fp32_test"] <= 1.0
+    assert info["export"]["pruning"]["applied"] is True
+    assert info["export"]["pruning"]["kept_pieces"] <= 300
+    assert {"torch", "onnxruntime", "tokenizers"} <= set(info["library_versions"])
+    assert load_config(tiny_model / "train-config.toml").to_dict() == info["config"]
+    card = (tiny_model / "README.md").read_text()
+    assert "macro-F1" in card and "TF-IDF" in card and "Temperature scaling" in card
+
+
+def test_overfit_model_reloads_and_predicts_its_training_data(tiny_model: Path) -> None:
+    """spaCy-style overfit → save → reload: the folder alone reproduces what was learnt."""
+    records = fixture_records()
+    classifier = Classifier(tiny_model)
+    predicted = classifier.predict([r["text"] for r in records])
+    accuracy = np.mean([p == r["label"] for p, r in zip(predicted, records, strict=True)])
+    assert accuracy >= 0.9
+    probs = classifier.predict_proba([r["text"] for r in records[:5]])
+    assert probs.shape == (5, 3)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, rtol=1e-5)
+
+
+def test_long_paragraph_is_read_in_windows_not_truncated(tiny_model: Path) -> None:
+    from mrp_classify.inference.model import softmax
+
+    classifier = Classifier(tiny_model)
+    filler = " ".join(["Budgeten för förskolan ökar med tre procent."] * 12)
+    text = filler + " Fler e-tjänster ska göra det enkelt att söka bygglov dygnet runt."
+    (windows,) = classifier.windows([text])
+    assert len(windows) > 1
+    assert all(len(w) <= 48 for w in windows)
+    # The end of the paragraph is read, not cut off.
+    assert "bygglov" in classifier.tokenizer.decode(windows[-1]).replace(" ", "")
+    window_probs = softmax(classifier.logits_for_ids(windows), classifier.info.temperature)
+    most_digital = window_probs[window_probs[:, 0].argmin()]
+    np.testing.assert_allclose(classifier.predict_proba([text])[0], most_digital, rtol=1e-5)
+
+
+def test_predict_command_streams_and_refuses_to_overwrite(tiny_model: Path, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text("".join(json.dumps({"id": f"x{i}", "text": r["text"]}) + "\n"
+                              for i, r in enumerate(fixture_records(2))), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    args = ["predict", str(source), "--out", str(out), "--model", str(tiny_model)]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    rows = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["id"] for r in rows] == [f"x{i}" for i in range(8)]
+    assert set(rows[0]) == {"id", "label", "p_none", "p_internal_efficiency", "p_citizen_facing"}
+    assert runner.invoke(app, args).exit_code == 2
+    assert runner.invoke(app, [*args, "--force"]).exit_code == 0
+
+
+def test_predict_reports_bad_input_line(tiny_model: Path, tmp_path: Path) -> None:
+    source = tmp_path / "in.jsonl"
+    source.write_text('{"id": 1, "text": "ok"}\n{"id": 2}\n', encoding="utf-8")
+    result = runner.invoke(app, ["predict", str(source), "--out", str(tmp_path / "o.jsonl"),
+                                 "--model", str(tiny_model)])
+    assert result.exit_code == 2
+    assert f"{source}:2: each record needs 'id' and 'text'" in result.output
+    assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_evaluate_command(tiny_model: Path, tiny_labels: Path, tmp_path: Path) -> None:
+    out = tmp_path / "metrics.json"
+    result = runner.invoke(app, ["evaluate", str(tiny_labels), "--model", str(tiny_model),
+                                 "--json", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "macro-F1" in result.output and "confusion" in result.output
+    report = json.loads(out.read_text())
+    assert report["n"] == 120 and report["macro_f1"] > 0.8
+
+
+def test_train_command_writes_a_new_version_each_time(tiny_base: Path, tiny_labels: Path,
+                                                      tmp_path: Path) -> None:
+    args = ["train", "--labels", str(tiny_labels), "--base-model", str(tiny_base),
+            "--models-dir", str(tmp_path), "--epochs", "1", "--set", "max_length=32", "--set", "window_stride=8",
+            "--set", "prune_max_pieces=0", "--set", "name=cli", "--set", "threads=1"]
+    first = runner.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    second = runner.invoke(app, args)
+    assert second.exit_code == 0, second.output
+    assert sorted(p.name for p in (tmp_path / "cli").iterdir()) == ["v1", "v2"]
+    taken = runner.invoke(app, [*args, "--set", "version=v1"])
+    assert taken.exit_code == 2 and "already exists" in taken.output
+
+
+def test_bad_training_override_is_one_line(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["train", "--set", "epochz=3"])
+    assert result.exit_code == 2
+    assert result.output.strip().splitlines() == [
+        result.output.strip().splitlines()[0]]
+    assert "unknown setting" in result.output
+
+
+def test_onnx_that_disagrees_with_pytorch_is_an_error(tiny_base: Path, tmp_path: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    from mrp_classify.training.export import ExportError, export_onnx, verify_onnx
+    from mrp_classify.training.finetune import MeanPoolClassifier
+
+    model = MeanPoolClassifier(AutoModel.from_pretrained(tiny_base), 3, 0.0)
+    export_onnx(model, tmp_path / "m.onnx", pad_id=1)
+    report = verify_onnx(model, tmp_path / "m.onnx", 1, 1e-4, 512)
+    assert report["max_abs_diff"] < 1e-4 and report["argmax_agreement"] == 1.0
+    with torch.no_grad():
+        model.head.bias += 0.5
+    with pytest.raises(ExportError, match="max abs"):
+        verify_onnx(model, tmp_path / "m.onnx", 1, 1e-4, 512)
+
+
+def test_missing_training_extra_names_the_install(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "torch" else real(name, *a))
+    with pytest.raises(MissingExtraError, match=r"pip install 'mrp-classify\[train\]'"):
+        require_train_extra()
+
+
+def test_inference_never_imports_torch(tiny_model: Path) -> None:
+    code = (
+        "import sys\n"
+        "from typer.testing import CliRunner\n"
+        "from mrp_classify.cli import app\n"
+        "from mrp_classify.inference.model import Classifier\n"
+        f"Classifier({str(tiny_model)!r}).predict(['E-tjänster för invånarna.'])\n"
+        "CliRunner().invoke(app, ['--help'])\n"
+        "assert 'torch' not in sys.modules, 'torch was imported'\n"
+        "assert 'transformers' not in sys.modules\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_invalid_labels_stop_training_with_file_and_line(tmp_path: Path, tiny_base: Path) -> None:
+    from mrp_classify.training.config import TrainConfig
+    from mrp_classify.training.pipeline import train_and_package
+
+    records = fixture_records(6)
+    records[3]["label"] = "citizen"
+    path = write_jsonl(tmp_path / "l.jsonl", records)
+    config = TrainConfig(labels=(str(path),), base_model=str(tiny_base))
+    with pytest.raises(MrpError, match=rf"{path}:4: unknown label 'citizen'"):
+        train_and_package(config, tmp_path / "models")
+
+
+def test_pytorch_checkpoint_matches_the_shipped_model(tiny_model: Path) -> None:
+    """The checkpoint kept for benchmarks is the network that was exported."""
+    import torch
+
+    from mrp_classify.paths import cache_dir
+    from mrp_classify.training.finetune import load_checkpoint, pad_batch
+
+    model, info = load_checkpoint(cache_dir() / "checkpoints" / "tiny-v1")
+    assert info["labels"] == ["none", "internal_efficiency", "citizen_facing"]
+    classifier = Classifier(tiny_model)
+    texts = [r["text"] for r in fixture_records(5)]
+    ids = [w[0] for w in classifier.windows(texts)]
+    with torch.no_grad():
+        logits = model(*pad_batch(ids, classifier.pad_id)).numpy()
+    onnx_logits = classifier.logits_for_ids(ids)
+    assert (logits.argmax(1) == onnx_logits.argmax(1)).mean() >= 0.9
+    assert np.abs(logits - onnx_logits).max() < 0.5
