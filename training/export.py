@@ -140,6 +140,10 @@ def quantizable_groups(path: Path) -> dict[str, list[str]]:
         group = (f"layer.{int(match.group(1)):02d}" if match
                  else "head" if "head" in node.name else "embeddings")
         groups.setdefault(group, []).append(node.name)
+        if node.op_type == "Gemm":
+            # The quantiser first rewrites a Gemm into "<name>_MatMul" + Add, and matches
+            # exclusions against the rewritten name.
+            groups[group].append(f"{node.name}_MatMul")
     return groups
 
 

@@ -1,0 +1,340 @@
+"""End-to-end speed and memory of ``mrp-classify run`` against a straightforward implementation.
+
+    python benchmarks/bench_end_to_end.py                        # parts run, split, baseline
+    python benchmarks/bench_end_to_end.py --parts scaling,workers
+    python benchmarks/bench_end_to_end.py --model DIR --documents 3 --min-pages 4 --max-pages 6
+
+The corpus (benchmarks/corpus.py; default 30 documents of 40-150 pages, two in
+three PDF) is generated once into --corpus, outside the repository. Parts:
+
+* ``run``: the library function ``run`` over the whole corpus in a subprocess
+  (``--workers 1``, its default): wall time, pages/s, paragraphs/s, peak RSS and
+  CPU time of the process from ``os.wait4``.
+* ``split``: the same documents through the pieces ``run`` calls, each timed:
+  reading (``read_document``), segmentation (``segment``), tokenisation
+  (``Classifier.windows``), model (``Classifier.logits_for_ids``, batches of 32); then
+  aggregation and outputs as a resumed ``run`` over the ``run`` part's state files
+  (hashing, state files, profiles, CSVs, report).
+* ``baseline``: a straightforward implementation: the same paragraphs, after the same
+  reading and segmentation, through the transformers text-classification pipeline in
+  PyTorch fp32 with its defaults (one paragraph per forward pass; see
+  bench_classify.py). Timed on an evenly spaced subset of --baseline-paragraphs
+  paragraphs and extrapolated per paragraph to all of them.
+* ``scaling``: ``run`` in a subprocess over the first 1 and 10 documents (30: the
+  ``run`` part) and over a second corpus of 100 documents (--scaling-pages): time per
+  page and peak RSS.
+* ``workers``: ``run`` with ``--workers 2`` (reading in a process pool, ahead of the model).
+
+Results of earlier invocations for the same corpus and model are kept, so the parts
+can be run one at a time. Prints one table and writes
+benchmarks/results/bench_end_to_end.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from bench_classify import checkpoint_dir, hf_pipeline, machine, pipeline_labels, timed
+from corpus import CorpusSpec, Document, build_corpus
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+PARTS = ("run", "split", "baseline", "scaling", "workers")
+DEFAULT_PARTS = ("run", "split", "baseline")
+SCALING_POINTS = (1, 10, 30, 100)
+
+
+def measure_run(files: Sequence[Path], model_dir: Path, out_dir: Path, workers: int = 1
+                ) -> dict[str, Any]:
+    """``run`` over ``files`` in a fresh Python process; its wall time as the child measured it
+    (imports, model load and all), and peak RSS and CPU time from ``os.wait4``."""
+    list_file = out_dir.with_suffix(".files.json")
+    list_file.write_text(json.dumps([str(f) for f in files]), encoding="utf-8")
+    log_path = out_dir.with_suffix(".log")
+    with open(log_path, "w", encoding="utf-8") as log:
+        process = subprocess.Popen(
+            [sys.executable, __file__, "_child", str(list_file), str(out_dir), str(model_dir),
+             str(workers)], stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
+        assert process.stdout is not None
+        output = process.stdout.read()
+        # wait4, not Popen.wait: it gives this child's own peak RSS, which getrusage's
+        # RUSAGE_CHILDREN would merge with every earlier child's.
+        _, status, usage = os.wait4(process.pid, 0)
+        process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise SystemExit(f"run failed (exit {process.returncode}); see {log_path}")
+    result = json.loads(output.splitlines()[-1])
+    with open(out_dir / "documents.csv", encoding="utf-8", newline="") as handle:
+        documents = list(csv.DictReader(handle))
+    pages = sum(int(row["pages"] or 0) for row in documents)
+    result.update(
+        documents=len(documents), pages=pages,
+        errors=sum(1 for row in documents if row["status"] != "ok"),
+        peak_rss_mb=usage.ru_maxrss / 1024, cpu_s=usage.ru_utime + usage.ru_stime,
+        workers=workers, pages_per_s=pages / result["run_s"],
+        paragraphs_per_s=result["paragraphs"] / result["run_s"],
+    )
+    return result
+
+
+def _child(list_file: Path, out_dir: Path, model_dir: Path, workers: int) -> None:
+    started = time.perf_counter()
+    from mrp_classify.inference.run import run
+
+    imported = time.perf_counter()
+    files = [Path(f) for f in json.loads(list_file.read_text(encoding="utf-8"))]
+    result = run(files, out_dir, model_dir, workers=workers, quiet=True)
+    done = time.perf_counter()
+    print(json.dumps({"run_s": done - imported, "import_s": imported - started,
+                      "paragraphs": result.paragraphs, "exit_code": result.exit_code}))
+
+
+def measure_split(files: Sequence[Path], model_dir: Path, run_out: Path, batch_size: int
+                  ) -> tuple[dict[str, Any], list[str]]:
+    """Seconds per piece of ``run``, and the classified paragraphs' texts in order."""
+    from mrp_classify.inference.ingest import Limits, read_document
+    from mrp_classify.inference.model import Classifier
+    from mrp_classify.inference.run import run
+    from mrp_classify.inference.segment import segment
+
+    seconds = dict.fromkeys(("model_load", "reading", "segmentation", "tokenisation", "model",
+                             "aggregation_and_outputs"), 0.0)
+    clock = time.perf_counter
+    started = clock()
+    classifier = Classifier(model_dir)
+    seconds["model_load"] = clock() - started
+    texts: list[str] = []
+    tokens = windows_total = 0
+    for file in files:
+        started = clock()
+        document = read_document(file, Limits())
+        read = clock()
+        paragraphs = segment(document)
+        segmented = clock()
+        doc_texts = [p.text for p in paragraphs if p.classify]
+        windows = classifier.windows(doc_texts)
+        tokenised = clock()
+        flat = [w for text_windows in windows for w in text_windows]
+        if flat:
+            classifier.logits_for_ids(flat, batch_size)
+        seconds["reading"] += read - started
+        seconds["segmentation"] += segmented - read
+        seconds["tokenisation"] += tokenised - segmented
+        seconds["model"] += clock() - tokenised
+        texts.extend(doc_texts)
+        tokens += sum(len(w) for w in flat)
+        windows_total += len(flat)
+    started = clock()
+    run(files, run_out, model_dir, resume=True, quiet=True, classifier=classifier)
+    seconds["aggregation_and_outputs"] = clock() - started
+    split = {"seconds": seconds, "total_s": sum(seconds.values()), "paragraphs": len(texts),
+             "windows": windows_total, "mean_tokens_per_window": tokens / max(windows_total, 1),
+             "batch_size": batch_size}
+    return split, texts
+
+
+def measure_baseline(texts: Sequence[str], model_dir: Path, checkpoint: Path, sample: int,
+                     split: dict[str, Any]) -> dict[str, Any]:
+    """The transformers pipeline on an evenly spaced sample, extrapolated to all texts."""
+    from mrp_classify.inference.model import Classifier
+
+    step = max(1, len(texts) // sample)
+    subset = list(texts[::step][:sample])
+    load_s, (pipe, info) = timed(lambda: hf_pipeline(checkpoint))
+    prefix, max_length = info["text_prefix"], int(info["max_length"])
+    labels = list(info["labels"])
+    seconds, torch_labels = timed(
+        lambda: pipeline_labels(pipe, subset, prefix, max_length, labels))
+    per_paragraph = seconds / len(subset)
+    classifier = Classifier(model_dir)
+    first = classifier.logits_for_ids([w[0] for w in classifier.windows(subset)])
+    parts = split["seconds"]
+    pipeline_all = per_paragraph * len(texts)
+    total = (load_s + parts["reading"] + parts["segmentation"] + pipeline_all
+             + parts["aggregation_and_outputs"])
+    return {
+        "sample_paragraphs": len(subset), "sample_every": step, "sample_s": seconds,
+        "s_per_paragraph": per_paragraph, "pipeline_load_s": load_s,
+        "pipeline_all_paragraphs_s_extrapolated": pipeline_all,
+        "total_s_extrapolated": total,
+        "total_s_composition": "pipeline load + reading + segmentation (split part) + "
+                               "pipeline × paragraphs + aggregation (split part)",
+        "agreement_first_window_int8_vs_pipeline": float(
+            (first.argmax(1) == torch_labels).mean()),
+    }
+
+
+def measure_scaling(files: Sequence[Path], model_dir: Path, scratch: Path,
+                    main_run: dict[str, Any] | None, large: Sequence[Path], large_note: str
+                    ) -> list[dict[str, Any]]:
+    """Points of SCALING_POINTS: the first documents of the main corpus, the main run itself,
+    and the larger corpus for the point beyond it."""
+    points = []
+    for count in SCALING_POINTS:
+        if count < len(files):
+            point = measure_run(files[:count], model_dir, scratch / f"scaling-{count}")
+            point["corpus"] = "main corpus, first documents"
+        elif count == len(files):
+            point = dict(main_run or measure_run(files, model_dir, scratch / "scaling-main"),
+                         corpus="main corpus (the run part)")
+        elif count == len(large):
+            point = measure_run(large, model_dir, scratch / f"scaling-{count}")
+            point["corpus"] = large_note
+        else:
+            continue
+        points.append(point)
+    return points
+
+
+def _load_previous(path: Path, key: dict[str, Any]) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    previous: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return previous if previous.get("key") == key else {}
+
+
+def _fmt_s(seconds: float) -> str:
+    return f"{seconds:.1f} s"
+
+
+def print_table(result: dict[str, Any]) -> None:
+    rows: list[tuple[str, str]] = []
+    corpus = result["corpus"]
+    rows.append(("corpus", f"{corpus['documents']} documents ({corpus['pdf']} PDF, "
+                           f"{corpus['docx']} DOCX), {corpus['pages']} pages"))
+    main = result.get("run")
+    if main:
+        rows += [
+            ("mrp-classify run, wall", f"{_fmt_s(main['run_s'])} ({main['paragraphs']} "
+                                       "paragraphs classified)"),
+            ("  pages/s | paragraphs/s", f"{main['pages_per_s']:.1f} | "
+                                         f"{main['paragraphs_per_s']:.1f}"),
+            ("  peak RSS | CPU time", f"{main['peak_rss_mb']:.0f} MB | {_fmt_s(main['cpu_s'])}"),
+        ]
+    split = result.get("split")
+    if split:
+        total = split["total_s"]
+        for name, seconds in split["seconds"].items():
+            rows.append((f"  split: {name}", f"{_fmt_s(seconds)} ({seconds / total:.0%})"))
+    baseline = result.get("baseline")
+    if baseline and main:
+        rows += [
+            ("straightforward (pipeline), wall",
+             f"{_fmt_s(baseline['total_s_extrapolated'])} (pipeline on "
+             f"{baseline['sample_paragraphs']} paragraphs, extrapolated)"),
+            ("  pipeline s/paragraph", f"{baseline['s_per_paragraph'] * 1000:.1f} ms"),
+            ("  pages/s", f"{corpus['pages'] / baseline['total_s_extrapolated']:.1f}"),
+            ("speed-up end to end", f"{baseline['total_s_extrapolated'] / main['run_s']:.2f}x "
+                                    "(target >= 6x)"),
+            ("  int8 vs pipeline agreement", f"{baseline['agreement_first_window_int8_vs_pipeline']:.2%} "
+                                             "(sample, same input)"),
+        ]
+    workers = result.get("workers")
+    if workers:
+        rows.append(("run --workers 2, wall", f"{_fmt_s(workers['run_s'])} "
+                     f"({workers['pages_per_s']:.1f} pages/s, peak RSS of the largest "
+                     f"process {workers['peak_rss_mb']:.0f} MB)"))
+    for point in result.get("scaling", []):
+        rows.append((f"scaling: {point['documents']} documents",
+                     f"{point['pages']} pages, {_fmt_s(point['run_s'])}, "
+                     f"{point['run_s'] / point['pages'] * 1000:.0f} ms/page, "
+                     f"peak RSS {point['peak_rss_mb']:.0f} MB"))
+    info = result["machine"]
+    rows.append(("machine", f"{info['cpu']}, {info['usable_cores']} cores, "
+                            f"onnxruntime {info.get('onnxruntime')}, torch {info.get('torch')}"))
+    width = max(len(name) for name, _ in rows) + 2
+    print(f"{'measure':<{width}}value")
+    for name, value in rows:
+        print(f"{name:<{width}}{value}")
+
+
+def main() -> None:
+    from mrp_classify.inference.run import model_fingerprint
+    from mrp_classify.io import write_json_atomic
+    from mrp_classify.paths import default_model_dir
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--model", type=Path, default=None,
+                        help="model folder (default: the bundled default model)")
+    parser.add_argument("--checkpoint", type=Path, default=None,
+                        help="its PyTorch checkpoint (default: the one training left in the cache)")
+    parser.add_argument("--corpus", type=Path,
+                        default=Path(tempfile.gettempdir()) / "mrp-bench-corpus")
+    parser.add_argument("--documents", type=int, default=CorpusSpec.documents)
+    parser.add_argument("--min-pages", type=int, default=CorpusSpec.min_pages)
+    parser.add_argument("--max-pages", type=int, default=CorpusSpec.max_pages)
+    parser.add_argument("--parts", default=",".join(DEFAULT_PARTS),
+                        help=f"comma-separated, of {', '.join(PARTS)}")
+    parser.add_argument("--baseline-paragraphs", type=int, default=400)
+    parser.add_argument("--scaling-pages", default="40-150",
+                        help="MIN-MAX pages of the 100-document scaling corpus")
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--out", type=Path, default=RESULTS / "bench_end_to_end.json")
+    args = parser.parse_args()
+    parts = [p for p in args.parts.split(",") if p]
+    unknown = set(parts) - set(PARTS)
+    if unknown:
+        parser.error(f"unknown parts {sorted(unknown)}; choose from {', '.join(PARTS)}")
+
+    model_dir = args.model or default_model_dir()
+    spec = CorpusSpec(args.documents, args.min_pages, args.max_pages)
+    documents: list[Document] = build_corpus(args.corpus, spec)
+    files = [args.corpus / d.file for d in documents]
+    key = {"model_fingerprint": model_fingerprint(model_dir), "corpus": asdict(spec)}
+    result = _load_previous(args.out, key)
+    result.update(key=key, model=str(model_dir), machine=machine(), corpus={
+        "folder": str(args.corpus), "documents": len(documents),
+        "pdf": sum(1 for d in documents if d.format == "pdf"),
+        "docx": sum(1 for d in documents if d.format == "docx"),
+        "pdf_drawn_per_word": sum(1 for d in documents if d.by_word),
+        "pages": sum(d.pages for d in documents)})
+
+    with tempfile.TemporaryDirectory(prefix="mrp-bench-") as scratch_name:
+        scratch = Path(scratch_name)
+        run_out = scratch / "run"
+        if {"run", "split", "baseline"} & set(parts):
+            # The split part's aggregation resumes from this run's state files.
+            result["run"] = measure_run(files, model_dir, run_out)
+        texts: list[str] = []
+        if "split" in parts or "baseline" in parts:
+            result["split"], texts = measure_split(files, model_dir, run_out, args.batch_size)
+        if "baseline" in parts:
+            checkpoint = args.checkpoint or checkpoint_dir(model_dir)
+            result["baseline"] = measure_baseline(texts, model_dir, checkpoint,
+                                                  args.baseline_paragraphs, result["split"])
+        if "workers" in parts:
+            result["workers"] = measure_run(files, model_dir, scratch / "workers-2", workers=2)
+        if "scaling" in parts:
+            low, high = (int(x) for x in args.scaling_pages.split("-"))
+            large_spec = CorpusSpec(SCALING_POINTS[-1], low, high, spec.seed + 1)
+            large_folder = args.corpus.with_name(f"{args.corpus.name}-{large_spec.documents}"
+                                                 f"x{low}-{high}")
+            large = [large_folder / d.file for d in build_corpus(large_folder, large_spec)]
+            note = f"second corpus: {large_spec.documents} documents of {low}-{high} pages"
+            result["scaling"] = measure_scaling(files, model_dir, scratch, result.get("run"), large,
+                                                note)
+    if "baseline" in result and "split" in result:
+        result["baseline"]["split_paragraphs"] = result["split"]["paragraphs"]
+    write_json_atomic(args.out, result)
+    print_table(result)
+    print(f"(written to {args.out})", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    if len(sys.argv) == 6 and sys.argv[1] == "_child":
+        _child(Path(sys.argv[2]), Path(sys.argv[3]), Path(sys.argv[4]), int(sys.argv[5]))
+    else:
+        main()
