@@ -237,3 +237,11 @@ def test_quantisation_keeps_the_most_sensitive_groups_in_fp32(tiny_base: Path,
     assert not any(name.startswith("/model/head/") and op == "MatMulInteger"
                    for name, op in nodes.items())
     assert "MatMulInteger" in nodes.values()
+
+    # A size budget that leaves no room for another fp32 group: the search skips them all
+    # and the file on disk is the head-only configuration again.
+    quantize_with_fidelity(fp32, int8, True, 0.0, 0, lambda: probs(int8), probs(fp32))
+    head_only = int8.stat().st_size
+    report = quantize_with_fidelity(fp32, int8, True, 1.01, 3, lambda: probs(int8), probs(fp32),
+                                    max_bytes=head_only + 16)
+    assert report["fp32_groups"] == ["head"] and int8.stat().st_size == head_only

@@ -48,6 +48,7 @@ class TrainConfig:
     parity_tolerance: float = 2e-3
     min_int8_agreement: float = 0.99
     max_fp32_groups: int = 4
+    max_onnx_mb: float = 56.0
     # output
     name: str = "mrp-e5-small"
     version: str = ""

@@ -150,14 +150,15 @@ def quantizable_groups(path: Path) -> dict[str, list[str]]:
 def quantize_with_fidelity(fp32_path: Path, int8_path: Path, per_channel: bool,
                            target: float, max_fp32_groups: int,
                            evaluate: Callable[[], np.ndarray],
-                           reference: np.ndarray) -> dict[str, Any]:
+                           reference: np.ndarray, max_bytes: int = 0) -> dict[str, Any]:
     """Dynamic int8 quantisation that keeps the most sensitive node groups in fp32.
 
     `evaluate` returns probabilities of the current `int8_path` on held-out paragraphs,
     `reference` those of the fp32 model. The classification head always stays fp32 (a few
     kilobytes, and its error moves the argmax directly). If argmax agreement is below
     `target`, each group's sensitivity is measured by quantising it alone, and the most
-    sensitive groups are kept in fp32, one at a time, up to `max_fp32_groups`.
+    sensitive groups are kept in fp32, one at a time, up to `max_fp32_groups`; a group
+    that would push the file over `max_bytes` (when set) is skipped.
     """
     groups = quantizable_groups(fp32_path)
     excluded = list(groups.get("head", []))
@@ -180,14 +181,21 @@ def quantize_with_fidelity(fp32_path: Path, int8_path: Path, per_channel: bool,
         ranked = sorted(sensitivity, key=lambda name: -sensitivity[name])
         log.info("int8 agreement %.4f < %.3f; sensitivity by group: %s", achieved, target,
                  {name: round(sensitivity[name], 5) for name in ranked})
-        for name in ranked[:max_fp32_groups]:
+        for name in ranked:
+            if len(kept_fp32) > max_fp32_groups:
+                break
+            quantize_int8(fp32_path, int8_path, per_channel, excluded + groups[name])
+            if max_bytes and int8_path.stat().st_size > max_bytes:
+                log.info("keeping %s in fp32 would exceed %d bytes; skipped", name, max_bytes)
+                continue
             excluded += groups[name]
             kept_fp32.append(name)
-            quantize_int8(fp32_path, int8_path, per_channel, excluded)
             achieved = agreement()
             trail.append({"fp32_groups": list(kept_fp32), "agreement": achieved})
             if achieved >= target:
                 break
+        # The file on disk must be the last accepted configuration, not a skipped trial.
+        quantize_int8(fp32_path, int8_path, per_channel, excluded)
     return {"weight_type": "int8 (dynamic)", "per_channel": per_channel,
             "fp32_groups": kept_fp32, "excluded_nodes": excluded,
             "validation_agreement": achieved, "search": trail}

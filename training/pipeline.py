@@ -187,7 +187,8 @@ def train_and_package(config: TrainConfig, models_root: Path) -> Path:
         quantization = quantize_with_fidelity(
             work / FP32_FILE, work / ONNX_FILE, config.quantize_per_channel,
             config.min_int8_agreement, config.max_fp32_groups,
-            lambda: _inference_report(work, val, labels, ONNX_FILE, 1.0)[1], fp32_val)
+            lambda: _inference_report(work, val, labels, ONNX_FILE, 1.0)[1], fp32_val,
+            max_bytes=int(config.max_onnx_mb * 1e6))
         int8_report, int8_test = _inference_report(work, split.test, labels, ONNX_FILE, 1.0)
         agreement = _agreement(fp32_test, int8_test)
         if agreement < config.min_int8_agreement:

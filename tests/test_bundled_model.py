@@ -1,0 +1,89 @@
+"""The bundled default model: complete, small, and right on clear cases and the examples."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mrp_classify.inference.model import Classifier
+from mrp_classify.paths import REPO_ROOT, default_model_dir
+
+pytestmark = pytest.mark.slow
+
+CLEAR = {
+    "none": [
+        "Kommunens resultat för 2025 budgeteras till 24 mnkr, vilket motsvarar 1,8 procent av "
+        "skatter och generella statsbidrag.",
+        "Förskolans barngrupper ska minska och andelen legitimerade förskollärare ska öka.",
+        "Under året renoverades simhallen och två nya förskolor togs i bruk.",
+    ],
+    "internal_efficiency": [
+        "Robotiserad processautomatisering ska införas i ekonomiadministrationen för att "
+        "frigöra tid för handläggarna och minska kostnaderna för fakturahanteringen.",
+        "Alla medarbetare ska genomgå utbildning i informationssäkerhet och kommunens "
+        "IT-infrastruktur ska konsolideras till en gemensam driftplattform.",
+        "Ett e-arkiv införs under planperioden så att pappersarkiven kan avvecklas.",
+    ],
+    "citizen_facing": [
+        "Invånarna ska kunna söka bygglov, förskoleplats och försörjningsstöd via e-tjänster "
+        "dygnet runt, och fler e-tjänster ska utvecklas tillsammans med användarna.",
+        "Välfärdsteknik som digital nattillsyn och läkemedelsrobotar ska ge brukarna i "
+        "hemtjänsten ökad trygghet och självständighet.",
+        "Biblioteken ska erbjuda stöd i digital delaktighet så att äldre invånare kan använda "
+        "e-legitimation och kommunens digitala tjänster.",
+    ],
+}
+EXPECTED_PROFILES = {
+    "1480": "citizen_facing",   # Göteborg: inclusion at libraries, e-services, open data
+    "1864": "no_digital_goals",  # Ljusnarsberg: trend text and a passing mention only
+    "2080": "citizen_facing",   # Falun: welfare technology, pupils' devices, e-services
+    "2184": "internal_only",    # Hudiksvall: invoices, e-archive, staff skills
+    "2584": "citizen_facing",   # Kiruna: broadband for households and firms (+ e-archive)
+}
+GOLDEN = Path(__file__).parent / "golden" / "bundled_model_predictions.json"
+
+
+@pytest.fixture(scope="module")
+def bundled() -> Path:
+    return default_model_dir()
+
+
+def test_bundled_model_folder_is_complete_and_small(bundled: Path) -> None:
+    assert {"model.onnx", "tokenizer.json", "model.json", "README.md"} <= {
+        p.name for p in bundled.iterdir()}
+    size = sum(p.stat().st_size for p in bundled.iterdir() if p.is_file())
+    assert size <= 60 * 1024 * 1024
+    info = json.loads((bundled / "model.json").read_text(encoding="utf-8"))
+    assert info["labels"] == ["none", "internal_efficiency", "citizen_facing"]
+    assert info["text_prefix"] == "passage: "
+    assert info["export"]["pruning"]["applied"]
+
+
+def test_clear_paragraphs_get_their_label(bundled: Path) -> None:
+    classifier = Classifier(bundled)
+    for label, texts in CLEAR.items():
+        assert classifier.predict(texts) == [label] * len(texts), label
+
+
+def test_golden_predictions_are_unchanged(bundled: Path) -> None:
+    """Guards the tokenizer, windowing and ONNX path: same model, same probabilities."""
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert golden["model"] == str(bundled.relative_to(REPO_ROOT / "models"))
+    classifier = Classifier(bundled)
+    probs = classifier.predict_proba([item["text"] for item in golden["paragraphs"]])
+    expected = np.array([item["probabilities"] for item in golden["paragraphs"]])
+    np.testing.assert_allclose(probs, expected, atol=1e-4)
+
+
+def test_examples_get_the_profiles_they_were_written_for(bundled: Path, tmp_path: Path) -> None:
+    from mrp_classify.inference.run import run
+
+    result = run([REPO_ROOT / "examples"], tmp_path / "out", bundled, quiet=True)
+    assert result.exit_code == 0 and result.errors == 0
+    with open(tmp_path / "out" / "municipalities.csv", encoding="utf-8") as handle:
+        profiles = {row["kommunkod"]: row["profile"] for row in csv.DictReader(handle)}
+    assert profiles == EXPECTED_PROFILES
