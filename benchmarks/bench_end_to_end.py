@@ -1,29 +1,34 @@
 """End-to-end speed and memory of ``mrp-classify run`` against a straightforward implementation.
 
-    python benchmarks/bench_end_to_end.py                        # parts run, split, baseline
-    python benchmarks/bench_end_to_end.py --parts scaling,workers
+    python benchmarks/bench_end_to_end.py --parts run              # about 10 min on 2 cores
+    python benchmarks/bench_end_to_end.py --parts split,baseline   # about 10 min
+    python benchmarks/bench_end_to_end.py --parts scaling          # about 7 min
+    python benchmarks/bench_end_to_end.py --parts workers          # about 6 min
     python benchmarks/bench_end_to_end.py --model DIR --documents 3 --min-pages 4 --max-pages 6
 
 The corpus (benchmarks/corpus.py; default 30 documents of 40-150 pages, two in
-three PDF) is generated once into --corpus, outside the repository. Parts:
+three PDF) is generated once into --corpus, outside the repository; run outputs go
+to the folder beside it named ``<corpus>-runs``. Parts:
 
 * ``run``: the library function ``run`` over the whole corpus in a subprocess
-  (``--workers 1``, its default): wall time, pages/s, paragraphs/s, peak RSS and
-  CPU time of the process from ``os.wait4``.
+  (``--workers 1``, its default): wall time, pages/s, paragraphs/s, peak RSS (see
+  ``measure_run``) and CPU time.
 * ``split``: the same documents through the pieces ``run`` calls, each timed:
   reading (``read_document``), segmentation (``segment``), tokenisation
   (``Classifier.windows``), model (``Classifier.logits_for_ids``, batches of 32); then
   aggregation and outputs as a resumed ``run`` over the ``run`` part's state files
   (hashing, state files, profiles, CSVs, report).
-* ``baseline``: a straightforward implementation: the same paragraphs, after the same
-  reading and segmentation, through the transformers text-classification pipeline in
-  PyTorch fp32 with its defaults (one paragraph per forward pass; see
-  bench_classify.py). Timed on an evenly spaced subset of --baseline-paragraphs
-  paragraphs and extrapolated per paragraph to all of them.
+* ``baseline`` (runs ``split`` too): a straightforward implementation: the same
+  paragraphs, after the same reading and segmentation, through the transformers
+  text-classification pipeline in PyTorch fp32 with its defaults (one paragraph per
+  forward pass; see bench_classify.py). Timed on an evenly spaced subset of
+  --baseline-paragraphs paragraphs and extrapolated per paragraph to all of them.
 * ``scaling``: ``run`` in a subprocess over the first 1 and 10 documents (30: the
-  ``run`` part) and over a second corpus of 100 documents (--scaling-pages): time per
+  ``run`` part) and over a second corpus of 100 smaller documents (--scaling-pages,
+  default 8-12: 100 full-size documents would take about half an hour): time per
   page and peak RSS.
-* ``workers``: ``run`` with ``--workers 2`` (reading in a process pool, ahead of the model).
+* ``workers``: ``run`` with ``--workers 1`` and ``--workers 2`` (reading in a process
+  pool, ahead of the model) over the first --workers-documents documents.
 
 Results of earlier invocations for the same corpus and model are kept, so the parts
 can be run one at a time. Prints one table and writes
@@ -36,6 +41,7 @@ import argparse
 import csv
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -53,35 +59,81 @@ RESULTS = ROOT / "benchmarks" / "results"
 PARTS = ("run", "split", "baseline", "scaling", "workers")
 DEFAULT_PARTS = ("run", "split", "baseline")
 SCALING_POINTS = (1, 10, 30, 100)
+RESULT_FORMAT = 1
+
+
+def _process_tree(root: int) -> list[int]:
+    """``root`` and its descendants now (the reader pool's processes with --workers)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        children.setdefault(int(stat.rsplit(")", 1)[1].split()[1]), []).append(int(entry.name))
+    tree, frontier = [], [root]
+    while frontier:
+        pid = frontier.pop()
+        tree.append(pid)
+        frontier.extend(children.get(pid, []))
+    return tree
+
+
+def _status_kb(pid: int | str, field: str) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def measure_run(files: Sequence[Path], model_dir: Path, out_dir: Path, workers: int = 1
                 ) -> dict[str, Any]:
-    """``run`` over ``files`` in a fresh Python process; its wall time as the child measured it
-    (imports, model load and all), and peak RSS and CPU time from ``os.wait4``."""
+    """``run`` over ``files`` in a fresh Python process: its wall time as the child measured
+    it (model load included, interpreter start and imports not), its peak RSS and its CPU time.
+
+    Peak RSS is the child's own VmHWM (/proc/self/status at its end) and, for the reader
+    processes of --workers, the largest sum of VmRSS over the process tree, sampled every
+    0.2 s. Not ru_maxrss: Linux carries the forking parent's RSS (this process, with torch
+    loaded) over into the child's ru_maxrss at exec.
+    """
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
     list_file = out_dir.with_suffix(".files.json")
     list_file.write_text(json.dumps([str(f) for f in files]), encoding="utf-8")
     log_path = out_dir.with_suffix(".log")
+    peak_tree_kb = 0
     with open(log_path, "w", encoding="utf-8") as log:
         process = subprocess.Popen(
             [sys.executable, __file__, "_child", str(list_file), str(out_dir), str(model_dir),
              str(workers)], stdout=subprocess.PIPE, stderr=log, text=True, cwd=ROOT)
         assert process.stdout is not None
-        output = process.stdout.read()
-        # wait4, not Popen.wait: it gives this child's own peak RSS, which getrusage's
-        # RUSAGE_CHILDREN would merge with every earlier child's.
-        _, status, usage = os.wait4(process.pid, 0)
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            peak_tree_kb = max(peak_tree_kb, sum(_status_kb(p, "VmRSS")
+                                                 for p in _process_tree(process.pid)))
+            time.sleep(0.2)
         process.returncode = os.waitstatus_to_exitcode(status)
+        output = process.stdout.read()
     if process.returncode != 0:
         raise SystemExit(f"run failed (exit {process.returncode}); see {log_path}")
     result = json.loads(output.splitlines()[-1])
     with open(out_dir / "documents.csv", encoding="utf-8", newline="") as handle:
         documents = list(csv.DictReader(handle))
     pages = sum(int(row["pages"] or 0) for row in documents)
+    main_mb = result.pop("vm_hwm_kb") / 1024
     result.update(
         documents=len(documents), pages=pages,
         errors=sum(1 for row in documents if row["status"] != "ok"),
-        peak_rss_mb=usage.ru_maxrss / 1024, cpu_s=usage.ru_utime + usage.ru_stime,
+        peak_rss_main_process_mb=main_mb, peak_rss_tree_sampled_mb=peak_tree_kb / 1024,
+        peak_rss_mb=max(main_mb, peak_tree_kb / 1024), cpu_s=usage.ru_utime + usage.ru_stime,
         workers=workers, pages_per_s=pages / result["run_s"],
         paragraphs_per_s=result["paragraphs"] / result["run_s"],
     )
@@ -97,7 +149,8 @@ def _child(list_file: Path, out_dir: Path, model_dir: Path, workers: int) -> Non
     result = run(files, out_dir, model_dir, workers=workers, quiet=True)
     done = time.perf_counter()
     print(json.dumps({"run_s": done - imported, "import_s": imported - started,
-                      "paragraphs": result.paragraphs, "exit_code": result.exit_code}))
+                      "paragraphs": result.paragraphs, "exit_code": result.exit_code,
+                      "vm_hwm_kb": _status_kb("self", "VmHWM")}))
 
 
 def measure_split(files: Sequence[Path], model_dir: Path, run_out: Path, batch_size: int
@@ -176,7 +229,7 @@ def measure_baseline(texts: Sequence[str], model_dir: Path, checkpoint: Path, sa
     }
 
 
-def measure_scaling(files: Sequence[Path], model_dir: Path, scratch: Path,
+def measure_scaling(files: Sequence[Path], model_dir: Path, work: Path,
                     main_run: dict[str, Any] | None, large: Sequence[Path], large_note: str
                     ) -> list[dict[str, Any]]:
     """Points of SCALING_POINTS: the first documents of the main corpus, the main run itself,
@@ -184,13 +237,13 @@ def measure_scaling(files: Sequence[Path], model_dir: Path, scratch: Path,
     points = []
     for count in SCALING_POINTS:
         if count < len(files):
-            point = measure_run(files[:count], model_dir, scratch / f"scaling-{count}")
+            point = measure_run(files[:count], model_dir, work / f"scaling-{count}")
             point["corpus"] = "main corpus, first documents"
         elif count == len(files):
-            point = dict(main_run or measure_run(files, model_dir, scratch / "scaling-main"),
+            point = dict(main_run or measure_run(files, model_dir, work / "run"),
                          corpus="main corpus (the run part)")
         elif count == len(large):
-            point = measure_run(large, model_dir, scratch / f"scaling-{count}")
+            point = measure_run(large, model_dir, work / f"scaling-{count}")
             point["corpus"] = large_note
         else:
             continue
@@ -243,9 +296,12 @@ def print_table(result: dict[str, Any]) -> None:
         ]
     workers = result.get("workers")
     if workers:
-        rows.append(("run --workers 2, wall", f"{_fmt_s(workers['run_s'])} "
-                     f"({workers['pages_per_s']:.1f} pages/s, peak RSS of the largest "
-                     f"process {workers['peak_rss_mb']:.0f} MB)"))
+        for name in ("workers_1", "workers_2"):
+            point = workers[name]
+            rows.append((f"run --workers {point['workers']}, first {workers['documents']} docs",
+                         f"{_fmt_s(point['run_s'])} ({point['pages_per_s']:.1f} pages/s, "
+                         f"CPU {_fmt_s(point['cpu_s'])}, peak RSS of all processes "
+                         f"{point['peak_rss_mb']:.0f} MB)"))
     for point in result.get("scaling", []):
         rows.append((f"scaling: {point['documents']} documents",
                      f"{point['pages']} pages, {_fmt_s(point['run_s'])}, "
@@ -278,8 +334,10 @@ def main() -> None:
     parser.add_argument("--parts", default=",".join(DEFAULT_PARTS),
                         help=f"comma-separated, of {', '.join(PARTS)}")
     parser.add_argument("--baseline-paragraphs", type=int, default=400)
-    parser.add_argument("--scaling-pages", default="40-150",
+    parser.add_argument("--scaling-pages", default="8-12",
                         help="MIN-MAX pages of the 100-document scaling corpus")
+    parser.add_argument("--workers-documents", type=int, default=10,
+                        help="documents for the workers part (the first of the corpus)")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_end_to_end.json")
     args = parser.parse_args()
@@ -292,7 +350,8 @@ def main() -> None:
     spec = CorpusSpec(args.documents, args.min_pages, args.max_pages)
     documents: list[Document] = build_corpus(args.corpus, spec)
     files = [args.corpus / d.file for d in documents]
-    key = {"model_fingerprint": model_fingerprint(model_dir), "corpus": asdict(spec)}
+    key = {"format": RESULT_FORMAT, "model_fingerprint": model_fingerprint(model_dir),
+           "corpus": asdict(spec)}
     result = _load_previous(args.out, key)
     result.update(key=key, model=str(model_dir), machine=machine(), corpus={
         "folder": str(args.corpus), "documents": len(documents),
@@ -301,32 +360,38 @@ def main() -> None:
         "pdf_drawn_per_word": sum(1 for d in documents if d.by_word),
         "pages": sum(d.pages for d in documents)})
 
-    with tempfile.TemporaryDirectory(prefix="mrp-bench-") as scratch_name:
-        scratch = Path(scratch_name)
-        run_out = scratch / "run"
-        if {"run", "split", "baseline"} & set(parts):
-            # The split part's aggregation resumes from this run's state files.
-            result["run"] = measure_run(files, model_dir, run_out)
-        texts: list[str] = []
-        if "split" in parts or "baseline" in parts:
-            result["split"], texts = measure_split(files, model_dir, run_out, args.batch_size)
-        if "baseline" in parts:
-            checkpoint = args.checkpoint or checkpoint_dir(model_dir)
-            result["baseline"] = measure_baseline(texts, model_dir, checkpoint,
-                                                  args.baseline_paragraphs, result["split"])
-        if "workers" in parts:
-            result["workers"] = measure_run(files, model_dir, scratch / "workers-2", workers=2)
-        if "scaling" in parts:
-            low, high = (int(x) for x in args.scaling_pages.split("-"))
-            large_spec = CorpusSpec(SCALING_POINTS[-1], low, high, spec.seed + 1)
-            large_folder = args.corpus.with_name(f"{args.corpus.name}-{large_spec.documents}"
-                                                 f"x{low}-{high}")
-            large = [large_folder / d.file for d in build_corpus(large_folder, large_spec)]
-            note = f"second corpus: {large_spec.documents} documents of {low}-{high} pages"
-            result["scaling"] = measure_scaling(files, model_dir, scratch, result.get("run"), large,
-                                                note)
-    if "baseline" in result and "split" in result:
+    work = args.corpus.with_name(f"{args.corpus.name}-runs")
+    run_out = work / "run"
+    if "run" in parts:
+        result["run"] = measure_run(files, model_dir, run_out)
+    texts: list[str] = []
+    if "split" in parts or "baseline" in parts:
+        if not (run_out / "documents.csv").is_file() or "run" not in result:
+            raise SystemExit(f"{run_out}: no finished run part for this corpus and model; "
+                             "run with --parts run first (the split part's aggregation "
+                             "resumes from its state files)")
+        result["split"], texts = measure_split(files, model_dir, run_out, args.batch_size)
+    if "baseline" in parts:
+        checkpoint = args.checkpoint or checkpoint_dir(model_dir)
+        result["baseline"] = measure_baseline(texts, model_dir, checkpoint,
+                                              args.baseline_paragraphs, result["split"])
         result["baseline"]["split_paragraphs"] = result["split"]["paragraphs"]
+    if "workers" in parts:
+        subset = files[: args.workers_documents]
+        result["workers"] = {
+            "documents": len(subset),
+            "workers_1": measure_run(subset, model_dir, work / "workers-1", workers=1),
+            "workers_2": measure_run(subset, model_dir, work / "workers-2", workers=2),
+        }
+    if "scaling" in parts:
+        low, high = (int(x) for x in args.scaling_pages.split("-"))
+        large_spec = CorpusSpec(SCALING_POINTS[-1], low, high, spec.seed + 1)
+        large_folder = args.corpus.with_name(f"{args.corpus.name}-{large_spec.documents}"
+                                             f"x{low}-{high}")
+        large = [large_folder / d.file for d in build_corpus(large_folder, large_spec)]
+        note = f"second corpus: {large_spec.documents} documents of {low}-{high} pages"
+        result["scaling"] = measure_scaling(files, model_dir, work, result.get("run"), large,
+                                            note)
     write_json_atomic(args.out, result)
     print_table(result)
     print(f"(written to {args.out})", file=sys.stderr)

@@ -206,6 +206,7 @@ def test_quantisation_keeps_the_most_sensitive_groups_in_fp32(tiny_base: Path,
 
     from mrp_classify.inference.model import softmax
     from mrp_classify.training.export import (
+        FidelityProbe,
         _sample_batch,
         export_onnx,
         onnx_session,
@@ -228,7 +229,8 @@ def test_quantisation_keeps_the_most_sensitive_groups_in_fp32(tiny_base: Path,
     groups = quantizable_groups(fp32)
     assert {"layer.00", "layer.01", "embeddings", "head"} <= set(groups)
     # An unreachable target forces the whole search: head first, then two more groups.
-    report = quantize_with_fidelity(fp32, int8, True, 1.01, 2, lambda: probs(int8), probs(fp32))
+    probe = FidelityProbe(lambda: probs(int8), probs(fp32))
+    report = quantize_with_fidelity(fp32, int8, True, 1.01, 2, probe, probe)
     assert report["fp32_groups"][0] == "head" and len(report["fp32_groups"]) == 3
     assert [len(step["fp32_groups"]) for step in report["search"]] == [1, 2, 3]
     nodes = {node.name: node.op_type for node in onnx.load(str(int8)).graph.node}
@@ -240,8 +242,17 @@ def test_quantisation_keeps_the_most_sensitive_groups_in_fp32(tiny_base: Path,
 
     # A size budget that leaves no room for another fp32 group: the search skips them all
     # and the file on disk is the head-only configuration again.
-    quantize_with_fidelity(fp32, int8, True, 0.0, 0, lambda: probs(int8), probs(fp32))
+    quantize_with_fidelity(fp32, int8, True, 0.0, 0, probe, probe)
     head_only = int8.stat().st_size
-    report = quantize_with_fidelity(fp32, int8, True, 1.01, 3, lambda: probs(int8), probs(fp32),
+    report = quantize_with_fidelity(fp32, int8, True, 1.01, 3, probe, probe,
                                     max_bytes=head_only + 16)
     assert report["fp32_groups"] == ["head"] and int8.stat().st_size == head_only
+
+
+def test_wilson_lower_bound_matches_hand_computation() -> None:
+    from mrp_classify.training.export import wilson_lower_bound
+
+    # 99/100: p=.99, z=1.96 → (0.99 + 0.019208 − 1.96·√(0.000099 + 0.00009604)) / 1.038416
+    assert wilson_lower_bound(99, 100) == pytest.approx(0.94554, abs=1e-4)
+    assert wilson_lower_bound(0, 0) == 0.0
+    assert wilson_lower_bound(1000, 1000) < 1.0

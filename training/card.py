@@ -80,11 +80,13 @@ def render_model_card(info: dict[str, Any]) -> str:
         f"difference {export['parity']['max_abs_diff']:.2e}, argmax agreement "
         f"{export['parity']['argmax_agreement']:.3f}.",
         f"- Dynamic int8 quantisation (per-channel: {quant['per_channel']}); kept in fp32, "
-        f"chosen by sensitivity on the validation split: {', '.join(quant['fp32_groups'])} "
-        f"({len(quant['excluded_nodes'])} nodes). Argmax agreement with fp32: validation "
-        f"{quant['validation_agreement']:.4f}, test {quant['argmax_agreement_vs_fp32_test']:.4f} "
-        f"(target {info['config']['min_int8_agreement']}, met on test: "
-        f"{quant['meets_target']}).",
+        f"chosen by sensitivity on the validation split (one group at a time until the 95 % lower "
+        f"bound of the agreement reaches the target): {', '.join(quant['fp32_groups'])} "
+        f"({len(quant['excluded_nodes'])} nodes). Argmax agreement with fp32: "
+        f"{quant['agreement']:.4f} on the {quant['agreement_paragraphs']} training and "
+        f"validation paragraphs (95 % lower bound {quant['agreement_lower_bound']:.4f}), "
+        f"{quant['argmax_agreement_vs_fp32_test']:.4f} on the test split (target "
+        f"{info['config']['min_int8_agreement']}, met on test: {quant['meets_target']}).",
     ]
     if pruning.get("applied"):
         lines.append(

@@ -8,8 +8,10 @@ warning, and names the largest difference found.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -147,40 +149,60 @@ def quantizable_groups(path: Path) -> dict[str, list[str]]:
     return groups
 
 
-def quantize_with_fidelity(fp32_path: Path, int8_path: Path, per_channel: bool,
-                           target: float, max_fp32_groups: int,
-                           evaluate: Callable[[], np.ndarray],
-                           reference: np.ndarray, max_bytes: int = 0) -> dict[str, Any]:
+def wilson_lower_bound(successes: int, trials: int, z: float = 1.96) -> float:
+    """Lower end of the Wilson score interval: what agreement rate we can vouch for."""
+    if trials == 0:
+        return 0.0
+    p = successes / trials
+    centre = p + z * z / (2 * trials)
+    margin = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
+    return (centre - margin) / (1 + z * z / trials)
+
+
+@dataclass(frozen=True)
+class FidelityProbe:
+    """Paragraphs on which int8 is compared with fp32: `probs()` runs the current int8 file."""
+
+    probs: Callable[[], np.ndarray]
+    reference: np.ndarray
+
+
+def quantize_with_fidelity(fp32_path: Path, int8_path: Path, per_channel: bool, target: float,
+                           max_fp32_groups: int, agreement_probe: FidelityProbe,
+                           sensitivity_probe: FidelityProbe, max_bytes: int = 0
+                           ) -> dict[str, Any]:
     """Dynamic int8 quantisation that keeps the most sensitive node groups in fp32.
 
-    `evaluate` returns probabilities of the current `int8_path` on held-out paragraphs,
-    `reference` those of the fp32 model. The classification head always stays fp32 (a few
-    kilobytes, and its error moves the argmax directly). If argmax agreement is below
-    `target`, each group's sensitivity is measured by quantising it alone, and the most
-    sensitive groups are kept in fp32, one at a time, up to `max_fp32_groups`; a group
+    The classification head always stays fp32 (a few kilobytes, and its error moves the
+    argmax directly). Argmax agreement with fp32 is measured on `agreement_probe`; the
+    quantisation is accepted once the lower 95 % Wilson bound of that agreement reaches
+    `target`, so a lucky small sample does not pass. Until then the groups are ranked by
+    their sensitivity (mean probability change when only that group is quantised, on
+    `sensitivity_probe`) and kept in fp32 one at a time, up to `max_fp32_groups`; a group
     that would push the file over `max_bytes` (when set) is skipped.
     """
     groups = quantizable_groups(fp32_path)
     excluded = list(groups.get("head", []))
 
-    def agreement() -> float:
-        probs = evaluate()
-        return float((probs.argmax(1) == reference.argmax(1)).mean())
+    def agreement() -> tuple[float, float]:
+        agree = agreement_probe.probs().argmax(1) == agreement_probe.reference.argmax(1)
+        return float(agree.mean()), wilson_lower_bound(int(agree.sum()), len(agree))
 
     quantize_int8(fp32_path, int8_path, per_channel, excluded)
-    achieved = agreement()
-    trail = [{"fp32_groups": ["head"], "agreement": achieved}]
+    achieved, lower = agreement()
     kept_fp32 = ["head"]
-    if achieved < target:
+    trail = [{"fp32_groups": list(kept_fp32), "agreement": achieved, "lower_bound": lower}]
+    if lower < target:
         sensitivity = {}
         for name, nodes in groups.items():
             if name == "head":
                 continue
             quantize_int8(fp32_path, int8_path, per_channel, only_nodes=nodes)
-            sensitivity[name] = float(np.abs(evaluate() - reference).mean())
+            change = np.abs(sensitivity_probe.probs() - sensitivity_probe.reference)
+            sensitivity[name] = float(change.mean())
         ranked = sorted(sensitivity, key=lambda name: -sensitivity[name])
-        log.info("int8 agreement %.4f < %.3f; sensitivity by group: %s", achieved, target,
-                 {name: round(sensitivity[name], 5) for name in ranked})
+        log.info("int8 agreement %.4f (lower bound %.4f) < %.3f; sensitivity by group: %s",
+                 achieved, lower, target, {name: round(sensitivity[name], 5) for name in ranked})
         for name in ranked:
             if len(kept_fp32) > max_fp32_groups:
                 break
@@ -190,12 +212,14 @@ def quantize_with_fidelity(fp32_path: Path, int8_path: Path, per_channel: bool,
                 continue
             excluded += groups[name]
             kept_fp32.append(name)
-            achieved = agreement()
-            trail.append({"fp32_groups": list(kept_fp32), "agreement": achieved})
-            if achieved >= target:
+            achieved, lower = agreement()
+            trail.append({"fp32_groups": list(kept_fp32), "agreement": achieved,
+                          "lower_bound": lower})
+            if lower >= target:
                 break
         # The file on disk must be the last accepted configuration, not a skipped trial.
         quantize_int8(fp32_path, int8_path, per_channel, excluded)
     return {"weight_type": "int8 (dynamic)", "per_channel": per_channel,
             "fp32_groups": kept_fp32, "excluded_nodes": excluded,
-            "validation_agreement": achieved, "search": trail}
+            "agreement_paragraphs": len(agreement_probe.reference),
+            "agreement": achieved, "agreement_lower_bound": lower, "search": trail}
