@@ -27,10 +27,9 @@ from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
-from mrp_classify.training.offline_e5 import TEXT_PREFIX, ensure_offline_e5, verify_offline_e5
-
 from mrp_classify.io import write_json_atomic
 from mrp_classify.paths import REPO_ROOT
+from mrp_classify.training.offline_e5 import TEXT_PREFIX, ensure_offline_e5, verify_offline_e5
 
 HERE = Path(__file__).resolve().parent
 SENTENCES_FILE = HERE / "offline_base_sentences.txt"
@@ -75,9 +74,10 @@ def seed_texts(seed_dir: Path) -> tuple[list[str], list[str]]:
 
 def pruning_figures(folder: Path, selection: list[str], held_out: list[str],
                     benchmark_texts: list[str], sizes: list[int]) -> list[dict[str, Any]]:
-    from mrp_classify.training.vocab_prune import prune_vocabulary, tokenisation_agreement
     from safetensors import safe_open
     from tokenizers import Tokenizer
+
+    from mrp_classify.training.vocab_prune import prune_vocabulary, tokenisation_agreement
 
     tokenizer_json = (folder / "tokenizer.json").read_text(encoding="utf-8")
     original = Tokenizer.from_str(tokenizer_json)

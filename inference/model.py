@@ -134,7 +134,8 @@ class Classifier:
             result.append([encoding.ids] + [extra.ids for extra in encoding.overflowing])
         return result
 
-    def logits_for_ids(self, sequences: Sequence[Sequence[int]], batch_size: int = 32) -> np.ndarray:
+    def logits_for_ids(self, sequences: Sequence[Sequence[int]],
+                       batch_size: int = 32) -> np.ndarray:
         """Raw logits for token-id sequences, run in length-sorted padded batches."""
         n_labels = len(self.labels)
         out = np.zeros((len(sequences), n_labels), dtype=np.float32)
