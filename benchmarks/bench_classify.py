@@ -34,6 +34,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -125,9 +126,14 @@ def hf_pipeline(checkpoint: Path) -> tuple[Any, dict[str, Any]]:
         pipeline,
     )
     from transformers.modeling_outputs import SequenceClassifierOutput
+    from transformers.utils import logging as hf_logging
 
     from mrp_classify.training.finetune import MeanPoolClassifier, load_checkpoint
 
+    # The load report (no pooler: mean pooling needs none) and the warning that the pipeline
+    # does not know this model class would bury the table.
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
     classifier, info = load_checkpoint(checkpoint)
     labels = list(info["labels"])
 
@@ -342,12 +348,11 @@ def run_benchmark(model_dir: Path, checkpoint: Path, n: int, repeats: int,
         int8_run = torch_run = int8_busy = torch_busy = 0.0
         for start in range(0, n, chunk):
             part = texts[start : start + chunk]
-            seconds, busy, probs = timed_cpu(lambda p=part: classifier.predict_proba(  # type: ignore[misc]
-                p, batch_size))
+            seconds, busy, probs = timed_cpu(partial(classifier.predict_proba, part, batch_size))
             int8_run, int8_busy = int8_run + seconds, int8_busy + busy
             int8_parts.append(probs)
-            seconds, busy, predicted = timed_cpu(lambda p=part: pipeline_labels(  # type: ignore[misc]
-                pipe, p, prefix, max_length, labels))
+            seconds, busy, predicted = timed_cpu(
+                partial(pipeline_labels, pipe, part, prefix, max_length, labels))
             torch_run, torch_busy = torch_run + seconds, torch_busy + busy
             torch_parts.append(predicted)
         int8_s.append(int8_run)
@@ -455,7 +460,7 @@ def print_table(result: dict[str, Any]) -> None:
         ("CPU s per wall s (int8 / torch)",
          f"{statistics.median(result['int8']['cpu_per_wall']):.2f} / "
          f"{statistics.median(result['pytorch_pipeline']['cpu_per_wall']):.2f} "
-         "(below the thread count: the machine was shared)"),
+         f"(of {result['threads']['onnxruntime_intra_op']} threads; less: a shared machine)"),
         ("machine", f"{result['machine']['cpu']}, {result['machine']['usable_cores']} cores, "
                     f"load {result['machine']['load_average_at_start'][0]}"),
     ]
