@@ -7,7 +7,8 @@ Both sides classify the same paragraphs in one process, alternating, each run
 timed whole (tokenisation included):
 
 * int8: ``Classifier(model).predict_proba(texts)`` as ``mrp-classify run`` calls it
-  (length-sorted batches of 32, sliding windows over long paragraphs);
+  (each window run alone, one run per usable core at a time, sliding windows over
+  long paragraphs);
 * PyTorch: ``transformers.pipeline("text-classification")`` with its defaults (one
   paragraph per forward pass) over the fine-tuned fp32 checkpoint the training
   wrote to the cache, the text prefix added to the texts, ``truncation=True`` and
@@ -17,70 +18,42 @@ The paragraphs are the seed labels' texts (labels/seed/*.jsonl): first those in
 the model's test split, then the rest, each part in file and line order, repeated
 from the start if more are asked for than exist.
 
-The same run measures the machine's own limit: large int8 (MatMulInteger,
+Then, once, the same int8 model the way the Classifier ran it before (padded
+length-sorted batches of 8 and 32, onnxruntime's threads inside each run): speed,
+and how far a paragraph's probabilities move when it shares a batch (dynamic int8
+takes its activation scale from the whole padded batch).
+
+The same run measures the machine's own limit: int8 (MatMulInteger,
 DynamicQuantizeMatMul) and fp32 (MatMul) products in one-node ONNX graphs run by the
-same onnxruntime with the Classifier's thread settings; the model's operations per
-paragraph are counted from the ONNX graph's MatMul shapes at each paragraph's token
-count. Prints one table and writes benchmarks/results/bench_classify.json.
+same onnxruntime, a large square one with all threads inside the run, and one of the
+model's shape (a paragraph's mean token count × its largest weight) run the way the
+Classifier runs, one single-threaded run per core at a time. The model's operations
+per paragraph are counted from the ONNX graph's MatMul shapes at each window's token
+count; peak / operations is the most paragraphs per second any int8 runtime of this
+model could reach here (the ceiling in the table). Prints one table and writes
+benchmarks/results/bench_classify.json.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from hostinfo import describe_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 MATMUL_SIZE = 2048
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
-def machine() -> dict[str, Any]:
-    """The facts a reader needs to compare figures across machines."""
-    versions = {}
-    for package in ("onnxruntime", "torch", "transformers", "tokenizers", "numpy"):
-        try:
-            versions[package] = version(package)
-        except PackageNotFoundError:
-            continue
-    flags = set()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                flags = set(line.split(":", 1)[1].split())
-                break
-    except OSError:
-        pass
-    return {
-        "cpu": cpu_name(),
-        "cores": os.cpu_count(),
-        "usable_cores": len(os.sched_getaffinity(0)),
-        "simd": sorted(f for f in flags if f.startswith(("avx", "amx")) or "vnni" in f),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-        "python": platform.python_version(),
-        **versions,
-    }
+BATCHED_SIZES = (8, 32)
 
 
 def checkpoint_dir(model_dir: Path) -> Path:
@@ -132,7 +105,7 @@ def hf_pipeline(checkpoint: Path) -> tuple[Any, dict[str, Any]]:
 
     # The load report (no pooler: mean pooling needs none) and the warning that the pipeline
     # does not know this model class would bury the table.
-    hf_logging.set_verbosity_error()
+    hf_logging.set_verbosity(hf_logging.CRITICAL)
     hf_logging.disable_progress_bar()
     classifier, info = load_checkpoint(checkpoint)
     labels = list(info["labels"])
@@ -234,7 +207,6 @@ def matmul_cost(onnx_path: Path) -> MatMulCost:
 # The machine's limit: one-node ONNX graphs
 
 def _session_options(threads: int) -> Any:
-    """The Classifier's settings (see inference/model.py)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
@@ -283,21 +255,28 @@ def _matmul_model(kind: str, m: int, k: int, n: int, rng: np.random.Generator) -
     return model.SerializeToString(), {"A": a}
 
 
-def matmul_throughput(kind: str, m: int, k: int, n: int, threads: int,
+def matmul_throughput(kind: str, m: int, k: int, n: int, threads: int, concurrent: bool,
                       min_seconds: float = 1.5) -> float:
-    """Billions of operations (2 per multiply-add) per second, median over repeated runs."""
+    """Billions of operations (2 per multiply-add) per second, median over repeated rounds.
+
+    ``concurrent``: ``threads`` single-threaded runs at once (how the Classifier runs);
+    else one run at a time with ``threads`` threads inside it.
+    """
     import onnxruntime as ort
 
     model, feeds = _matmul_model(kind, m, k, n, np.random.default_rng(0))
-    session = ort.InferenceSession(model, sess_options=_session_options(threads),
-                                   providers=["CPUExecutionProvider"])
+    session = ort.InferenceSession(
+        model, sess_options=_session_options(1 if concurrent else threads),
+        providers=["CPUExecutionProvider"])
+    runs_per_round = threads if concurrent else 1
     session.run(None, feeds)
     times: list[float] = []
-    while sum(times) < min_seconds or len(times) < 5:
-        started = time.perf_counter()
-        session.run(None, feeds)
-        times.append(time.perf_counter() - started)
-    return 2 * m * k * n / statistics.median(times) / 1e9
+    with ThreadPoolExecutor(threads) as pool:
+        while sum(times) < min_seconds or len(times) < 5:
+            started = time.perf_counter()
+            list(pool.map(lambda _: session.run(None, feeds), range(runs_per_round)))
+            times.append(time.perf_counter() - started)
+    return runs_per_round * 2 * m * k * n / statistics.median(times) / 1e9
 
 
 # ---------------------------------------------------------------------------
@@ -315,15 +294,42 @@ def timed_cpu(function: Callable[[], Any]) -> tuple[float, float, Any]:
     return time.perf_counter() - wall, time.process_time() - cpu, result
 
 
+def batched_int8(model_dir: Path, windows: Sequence[Sequence[int]], pad_id: int, n_labels: int,
+                 batch_size: int, threads: int) -> tuple[float, np.ndarray]:
+    """Seconds and logits of the first windows in padded, length-sorted batches (the
+    Classifier's former execution), onnxruntime's ``threads`` inside each run."""
+    import onnxruntime as ort
+
+    from mrp_classify.inference.model import ModelInfo
+
+    session = ort.InferenceSession(
+        str(model_dir / ModelInfo.load(model_dir).onnx_file),
+        sess_options=_session_options(threads), providers=["CPUExecutionProvider"])
+    order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+    logits = np.zeros((len(windows), n_labels), dtype=np.float32)
+    started = time.perf_counter()
+    for first in range(0, len(order), batch_size):
+        batch = order[first : first + batch_size]
+        width = max(len(windows[i]) for i in batch)
+        ids = np.full((len(batch), width), pad_id, dtype=np.int64)
+        mask = np.zeros_like(ids)
+        for row, index in enumerate(batch):
+            ids[row, : len(windows[index])] = windows[index]
+            mask[row, : len(windows[index])] = 1
+        (logits[batch],) = session.run(["logits"], {"input_ids": ids, "attention_mask": mask})
+    return time.perf_counter() - started, logits
+
+
 def run_benchmark(model_dir: Path, checkpoint: Path, n: int, repeats: int,
-                  batch_size: int, chunk: int) -> dict[str, Any]:
+                  threads: int | None, chunk: int) -> dict[str, Any]:
     import torch
 
-    from mrp_classify.inference.model import Classifier, _default_threads
+    from mrp_classify.inference.model import Classifier, pad_token_id, softmax
 
     texts = benchmark_texts(model_dir, n)
-    load_s = [timed(lambda: Classifier(model_dir))[0] for _ in range(3)]
-    classifier = Classifier(model_dir)
+    load_s = [timed(lambda: Classifier(model_dir, threads))[0] for _ in range(3)]
+    classifier = Classifier(model_dir, threads)
+    threads = classifier.threads
     labels = list(classifier.labels)
     prefix, max_length = classifier.info.text_prefix, classifier.info.max_length
     pipe_load_s, (pipe, info) = timed(lambda: hf_pipeline(checkpoint))
@@ -336,7 +342,7 @@ def run_benchmark(model_dir: Path, checkpoint: Path, n: int, repeats: int,
     same_ids = sum(1 for w, ids in zip(windows, hf_ids, strict=True) if w[0] == list(ids))
 
     # First calls allocate and pick kernels (seconds for torch); keep that out of the runs.
-    classifier.predict_proba(texts[:8], batch_size)
+    classifier.predict_proba(texts[:8])
     pipeline_labels(pipe, texts[:8], prefix, max_length, labels)
     # Alternating chunk by chunk, so both sides see the same machine load (the machine is
     # shared); a run is the sum over the chunks.
@@ -348,7 +354,7 @@ def run_benchmark(model_dir: Path, checkpoint: Path, n: int, repeats: int,
         int8_run = torch_run = int8_busy = torch_busy = 0.0
         for start in range(0, n, chunk):
             part = texts[start : start + chunk]
-            seconds, busy, probs = timed_cpu(partial(classifier.predict_proba, part, batch_size))
+            seconds, busy, probs = timed_cpu(partial(classifier.predict_proba, part))
             int8_run, int8_busy = int8_run + seconds, int8_busy + busy
             int8_parts.append(probs)
             seconds, busy, predicted = timed_cpu(
@@ -362,23 +368,38 @@ def run_benchmark(model_dir: Path, checkpoint: Path, n: int, repeats: int,
     int8_probs = np.concatenate(int8_parts)
     torch_labels = np.concatenate(torch_parts)
     # The pipeline truncates; for identical inputs compare it with each text's first window.
-    first_windows = classifier.logits_for_ids([w[0] for w in windows], batch_size)
+    first_windows = classifier.logits_for_ids([w[0] for w in windows])
     agreement_first_window = float((first_windows.argmax(1) == torch_labels).mean())
+    single = softmax(first_windows, classifier.info.temperature)
+    batched = {}
+    for batch_size in BATCHED_SIZES:
+        seconds, logits = batched_int8(model_dir, [w[0] for w in windows],
+                                       pad_token_id(classifier.tokenizer), len(labels),
+                                       batch_size, threads)
+        moved = np.abs(softmax(logits, classifier.info.temperature) - single).max(axis=1)
+        batched[str(batch_size)] = {
+            "paragraphs_per_s_first_windows": n / seconds,
+            "max_probability_change_vs_alone": float(moved.max()),
+            "paragraphs_changed_over_0.01": int((moved > 0.01).sum()),
+            "argmax_changed": int((logits.argmax(1) != first_windows.argmax(1)).sum())}
     agreement_as_run = float((int8_probs.argmax(1) == torch_labels).mean())
 
     cost = matmul_cost(model_dir / classifier.info.onnx_file)
     window_lengths = [len(w) for ws in windows for w in ws]
     ops_per_paragraph = sum(cost.ops(length) for length in window_lengths) / n
     first_ops = sum(cost.ops(len(ws[0])) for ws in windows) / n
-    threads = _default_threads()
     mean_tokens = statistics.fmean(len(ws[0]) for ws in windows)
-    model_m = int(round(batch_size * mean_tokens))
+    model_m = int(round(mean_tokens))
     peaks = {}
     for kind in ("int8 MatMulInteger", "int8 DynamicQuantizeMatMul", "fp32 MatMul"):
         peaks[kind] = {
-            "square": matmul_throughput(kind, MATMUL_SIZE, MATMUL_SIZE, MATMUL_SIZE, threads),
-            "model_shape": matmul_throughput(kind, model_m, *cost.largest_weight, threads),
+            "square": matmul_throughput(kind, MATMUL_SIZE, MATMUL_SIZE, MATMUL_SIZE, threads,
+                                        concurrent=False),
+            "model_shape": matmul_throughput(kind, model_m, *cost.largest_weight, threads,
+                                             concurrent=True),
         }
+    int8_peak = max(value for kind, shapes in peaks.items() if kind.startswith("int8")
+                    for value in shapes.values())
 
     int8_rate = n / statistics.median(int8_s)
     torch_rate = n / statistics.median(torch_s)
@@ -387,8 +408,7 @@ def run_benchmark(model_dir: Path, checkpoint: Path, n: int, repeats: int,
         "paragraph_source": "labels/seed/*.jsonl: the model's test split first, then the rest, "
                             "each in file and line order",
         "repeats": repeats,
-        "batch_size_int8": batch_size,
-        "threads": {"onnxruntime_intra_op": threads, "torch": torch.get_num_threads()},
+        "threads": {"int8_concurrent_runs": threads, "torch": torch.get_num_threads()},
         "model": str(model_dir),
         "checkpoint": str(checkpoint),
         "max_length": max_length,
@@ -405,6 +425,7 @@ def run_benchmark(model_dir: Path, checkpoint: Path, n: int, repeats: int,
                              "cpu_per_wall": torch_cpu,
                              "load_s": pipe_load_s},
         "speedup": int8_rate / torch_rate,
+        "int8_batched_once": batched,
         "agreement": {"first_window_vs_pipeline": agreement_first_window,
                       "as_run_with_windows_vs_pipeline": agreement_as_run},
         "ops": {"per_token_linear": cost.per_token, "per_token_squared": cost.per_token_squared,
@@ -415,14 +436,17 @@ def run_benchmark(model_dir: Path, checkpoint: Path, n: int, repeats: int,
                       **peaks},
         "achieved_gops": {"int8": ops_per_paragraph * int8_rate / 1e9,
                           "pytorch_pipeline": first_ops * torch_rate / 1e9},
-        "machine": machine(),
+        "ceiling": {"int8_peak_gops": int8_peak,
+                    "paragraphs_per_s": int8_peak * 1e9 / ops_per_paragraph,
+                    "speedup_over_pipeline": int8_peak * 1e9 / ops_per_paragraph / torch_rate},
+        "machine": describe_machine(),
     }
 
 
 def print_table(result: dict[str, Any]) -> None:
     peak = result["peak_gops"]
-    int8_peak = peak["int8 MatMulInteger"]["square"]
-    fp32_peak = peak["fp32 MatMul"]["square"]
+    int8_peak = result["ceiling"]["int8_peak_gops"]
+    fp32_peak = max(peak["fp32 MatMul"].values())
     achieved = result["achieved_gops"]
     agreement = result["agreement"]
     tokens = result["tokens"]
@@ -436,6 +460,12 @@ def print_table(result: dict[str, Any]) -> None:
          f"{result['pytorch_pipeline']['paragraphs_per_s']:.1f} "
          f"(median of {result['repeats']})"),
         ("speed-up int8 / pipeline", f"{result['speedup']:.2f}x (target >= 4x)"),
+        ("ceiling at the int8 peak", f"{result['ceiling']['paragraphs_per_s']:.1f} paragraphs/s = "
+                                     f"{result['ceiling']['speedup_over_pipeline']:.2f}x"),
+        *[(f"int8 in padded batches of {size} (old)",
+           f"{row['paragraphs_per_s_first_windows']:.1f} paragraphs/s, probabilities move up to "
+           f"{row['max_probability_change_vs_alone']:.3f}, {row['argmax_changed']} labels")
+          for size, row in result["int8_batched_once"].items()],
         ("argmax agreement, same input", f"{agreement['first_window_vs_pipeline']:.2%} "
                                          "(target >= 99%)"),
         ("argmax agreement, windows as run", f"{agreement['as_run_with_windows_vs_pipeline']:.2%}"),
@@ -444,23 +474,24 @@ def print_table(result: dict[str, Any]) -> None:
         ("PyTorch pipeline load", f"{result['pytorch_pipeline']['load_s']:.2f} s"),
         ("model GOP per paragraph", f"{result['ops']['per_paragraph_int8_all_windows'] / 1e9:.2f}"),
         (f"peak int8 MatMulInteger {peak['square_size']}^3",
-         f"{int8_peak:.0f} GOPS (model shape {peak['int8 MatMulInteger']['model_shape']:.0f})"),
+         f"{peak['int8 MatMulInteger']['square']:.0f} GOPS "
+         f"(model shape {peak['int8 MatMulInteger']['model_shape']:.0f})"),
         ("peak int8 DynamicQuantizeMatMul",
          f"{peak['int8 DynamicQuantizeMatMul']['square']:.0f} GOPS "
          f"(model shape {peak['int8 DynamicQuantizeMatMul']['model_shape']:.0f})"),
-        ("peak fp32 MatMul", f"{fp32_peak:.0f} GFLOPS "
+        ("peak fp32 MatMul", f"{peak['fp32 MatMul']['square']:.0f} GFLOPS "
                              f"(model shape {peak['fp32 MatMul']['model_shape']:.0f})"),
         ("int8 classifier achieves", f"{achieved['int8']:.0f} GOPS = "
                                      f"{achieved['int8'] / int8_peak:.0%} of int8 peak"),
         ("PyTorch pipeline achieves", f"{achieved['pytorch_pipeline']:.0f} GFLOPS = "
                                       f"{achieved['pytorch_pipeline'] / fp32_peak:.0%} "
                                       "of fp32 peak"),
-        ("threads (onnxruntime / torch)", f"{result['threads']['onnxruntime_intra_op']} / "
-                                          f"{result['threads']['torch']}"),
+        ("threads (int8 runs at once / torch)", f"{result['threads']['int8_concurrent_runs']} / "
+                                                f"{result['threads']['torch']}"),
         ("CPU s per wall s (int8 / torch)",
          f"{statistics.median(result['int8']['cpu_per_wall']):.2f} / "
          f"{statistics.median(result['pytorch_pipeline']['cpu_per_wall']):.2f} "
-         f"(of {result['threads']['onnxruntime_intra_op']} threads; less: a shared machine)"),
+         f"(of {result['threads']['torch']} cores; less: a shared machine)"),
         ("machine", f"{result['machine']['cpu']}, {result['machine']['usable_cores']} cores, "
                     f"load {result['machine']['load_average_at_start'][0]}"),
     ]
@@ -481,14 +512,15 @@ def main() -> None:
                         help="its PyTorch checkpoint (default: the one training left in the cache)")
     parser.add_argument("--paragraphs", type=int, default=2000)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="int8 runs at once (default: the Classifier's, the usable cores)")
     parser.add_argument("--chunk", type=int, default=500,
                         help="paragraphs per alternation step (int8, then the pipeline)")
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_classify.json")
     args = parser.parse_args()
     model_dir = args.model or default_model_dir()
     checkpoint = args.checkpoint or checkpoint_dir(model_dir)
-    result = run_benchmark(model_dir, checkpoint, args.paragraphs, args.repeats, args.batch_size,
+    result = run_benchmark(model_dir, checkpoint, args.paragraphs, args.repeats, args.threads,
                            args.chunk)
     write_json_atomic(args.out, result)
     print_table(result)

@@ -15,7 +15,7 @@ to the folder beside it named ``<corpus>-runs``. Parts:
   ``measure_run``) and CPU time.
 * ``split``: the same documents through the pieces ``run`` calls, each timed:
   reading (``read_document``), segmentation (``segment``), tokenisation
-  (``Classifier.windows``), model (``Classifier.logits_for_ids``, batches of 32); then
+  (``Classifier.windows``), model (``Classifier.logits_for_ids``); then
   aggregation and outputs as a resumed ``run`` over the ``run`` part's state files
   (hashing, state files, profiles, CSVs, report).
 * ``baseline`` (runs ``split`` too): a straightforward implementation: the same
@@ -51,15 +51,16 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from bench_classify import checkpoint_dir, hf_pipeline, machine, pipeline_labels, timed
+from bench_classify import checkpoint_dir, hf_pipeline, pipeline_labels, timed
 from corpus import CorpusSpec, Document, build_corpus
+from hostinfo import describe_machine
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 PARTS = ("run", "split", "baseline", "scaling", "workers")
 DEFAULT_PARTS = ("run", "split", "baseline")
 SCALING_POINTS = (1, 10, 30, 100)
-RESULT_FORMAT = 1
+RESULT_FORMAT = 2
 
 
 def _process_tree(root: int) -> list[int]:
@@ -125,19 +126,25 @@ def measure_run(files: Sequence[Path], model_dir: Path, out_dir: Path, workers: 
     if process.returncode != 0:
         raise SystemExit(f"run failed (exit {process.returncode}); see {log_path}")
     result = json.loads(output.splitlines()[-1])
-    with open(out_dir / "documents.csv", encoding="utf-8", newline="") as handle:
-        documents = list(csv.DictReader(handle))
-    pages = sum(int(row["pages"] or 0) for row in documents)
+    result.update(_documents_summary(out_dir))
     main_mb = result.pop("vm_hwm_kb") / 1024
     result.update(
-        documents=len(documents), pages=pages,
-        errors=sum(1 for row in documents if row["status"] != "ok"),
         peak_rss_main_process_mb=main_mb, peak_rss_tree_sampled_mb=peak_tree_kb / 1024,
         peak_rss_mb=max(main_mb, peak_tree_kb / 1024), cpu_s=usage.ru_utime + usage.ru_stime,
-        workers=workers, pages_per_s=pages / result["run_s"],
+        workers=workers, pages_per_s=result["pages"] / result["run_s"],
         paragraphs_per_s=result["paragraphs"] / result["run_s"],
     )
     return result
+
+
+def _documents_summary(out_dir: Path) -> dict[str, int]:
+    """Documents, pages, the largest document's pages and errors, from a run's documents.csv."""
+    with open(out_dir / "documents.csv", encoding="utf-8", newline="") as handle:
+        documents = list(csv.DictReader(handle))
+    pages = [int(row["pages"] or 0) for row in documents]
+    return {"documents": len(documents), "pages": sum(pages),
+            "largest_document_pages": max(pages, default=0),
+            "errors": sum(1 for row in documents if row["status"] != "ok")}
 
 
 def _child(list_file: Path, out_dir: Path, model_dir: Path, workers: int) -> None:
@@ -153,7 +160,7 @@ def _child(list_file: Path, out_dir: Path, model_dir: Path, workers: int) -> Non
                       "vm_hwm_kb": _status_kb("self", "VmHWM")}))
 
 
-def measure_split(files: Sequence[Path], model_dir: Path, run_out: Path, batch_size: int
+def measure_split(files: Sequence[Path], model_dir: Path, run_out: Path
                   ) -> tuple[dict[str, Any], list[str]]:
     """Seconds per piece of ``run``, and the classified paragraphs' texts in order."""
     from mrp_classify.inference.ingest import Limits, read_document
@@ -180,7 +187,7 @@ def measure_split(files: Sequence[Path], model_dir: Path, run_out: Path, batch_s
         tokenised = clock()
         flat = [w for text_windows in windows for w in text_windows]
         if flat:
-            classifier.logits_for_ids(flat, batch_size)
+            classifier.logits_for_ids(flat)
         seconds["reading"] += read - started
         seconds["segmentation"] += segmented - read
         seconds["tokenisation"] += tokenised - segmented
@@ -193,7 +200,7 @@ def measure_split(files: Sequence[Path], model_dir: Path, run_out: Path, batch_s
     seconds["aggregation_and_outputs"] = clock() - started
     split = {"seconds": seconds, "total_s": sum(seconds.values()), "paragraphs": len(texts),
              "windows": windows_total, "mean_tokens_per_window": tokens / max(windows_total, 1),
-             "batch_size": batch_size}
+             "threads": classifier.threads}
     return split, texts
 
 
@@ -242,6 +249,7 @@ def measure_scaling(files: Sequence[Path], model_dir: Path, work: Path,
         elif count == len(files):
             point = dict(main_run or measure_run(files, model_dir, work / "run"),
                          corpus="main corpus (the run part)")
+            point.update(_documents_summary(work / "run"))
         elif count == len(large):
             point = measure_run(large, model_dir, work / f"scaling-{count}")
             point["corpus"] = large_note
@@ -304,7 +312,8 @@ def print_table(result: dict[str, Any]) -> None:
                          f"{point['peak_rss_mb']:.0f} MB)"))
     for point in result.get("scaling", []):
         rows.append((f"scaling: {point['documents']} documents",
-                     f"{point['pages']} pages, {_fmt_s(point['run_s'])}, "
+                     f"{point['pages']} pages (largest {point['largest_document_pages']}), "
+                     f"{_fmt_s(point['run_s'])}, "
                      f"{point['run_s'] / point['pages'] * 1000:.0f} ms/page, "
                      f"peak RSS {point['peak_rss_mb']:.0f} MB"))
     info = result["machine"]
@@ -338,7 +347,6 @@ def main() -> None:
                         help="MIN-MAX pages of the 100-document scaling corpus")
     parser.add_argument("--workers-documents", type=int, default=10,
                         help="documents for the workers part (the first of the corpus)")
-    parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--out", type=Path, default=RESULTS / "bench_end_to_end.json")
     args = parser.parse_args()
     parts = [p for p in args.parts.split(",") if p]
@@ -353,7 +361,7 @@ def main() -> None:
     key = {"format": RESULT_FORMAT, "model_fingerprint": model_fingerprint(model_dir),
            "corpus": asdict(spec)}
     result = _load_previous(args.out, key)
-    result.update(key=key, model=str(model_dir), machine=machine(), corpus={
+    result.update(key=key, model=str(model_dir), machine=describe_machine(), corpus={
         "folder": str(args.corpus), "documents": len(documents),
         "pdf": sum(1 for d in documents if d.format == "pdf"),
         "docx": sum(1 for d in documents if d.format == "docx"),
@@ -370,7 +378,7 @@ def main() -> None:
             raise SystemExit(f"{run_out}: no finished run part for this corpus and model; "
                              "run with --parts run first (the split part's aggregation "
                              "resumes from its state files)")
-        result["split"], texts = measure_split(files, model_dir, run_out, args.batch_size)
+        result["split"], texts = measure_split(files, model_dir, run_out)
     if "baseline" in parts:
         checkpoint = args.checkpoint or checkpoint_dir(model_dir)
         result["baseline"] = measure_baseline(texts, model_dir, checkpoint,

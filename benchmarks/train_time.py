@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import resource
 import subprocess
 import sys
@@ -21,17 +19,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from hostinfo import describe_machine
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def cpu_name() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def main() -> None:
@@ -42,6 +32,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks" / "results" /
                         "train_time.json")
     args, extra = parser.parse_known_args()
+    host = describe_machine()
     with tempfile.TemporaryDirectory() as scratch:
         models_dir = args.models_dir or Path(scratch)
         command = [sys.executable, "-m", "mrp_classify", "train", "--config", str(args.config),
@@ -64,8 +55,7 @@ def main() -> None:
         "test_macro_f1": round(info["metrics"]["test"]["macro_f1"], 4),
         "baseline_macro_f1": round(info["metrics"]["baseline_tfidf_logreg"]["macro_f1"], 4),
         "model_folder": str(folder) if args.models_dir else "(temporary)",
-        "machine": {"cpu": cpu_name(), "cores": os.cpu_count(),
-                    "python": platform.python_version()},
+        "machine": host,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

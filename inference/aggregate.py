@@ -29,7 +29,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from mrp_classify.errors import MrpError
@@ -74,7 +74,11 @@ class ParagraphPrediction:
 
 @dataclass(frozen=True)
 class DocumentPredictions:
-    """One document's contribution to its municipality-year."""
+    """One document's contribution to its municipality-year.
+
+    ``omitted_none`` counts clearly-none paragraphs left out of ``paragraphs`` by
+    ``without_clear_none``; they can only add to the none count (see there).
+    """
 
     file: str
     sha256: str
@@ -82,6 +86,23 @@ class DocumentPredictions:
     year: int
     words: int
     paragraphs: Sequence[ParagraphPrediction]
+    omitted_none: int = 0
+    omitted_below: float = 0.0
+
+    def without_clear_none(self, noise_floor: float = NOISE_FLOOR) -> DocumentPredictions:
+        """The same contribution without the paragraphs that cannot move a profile.
+
+        A paragraph labelled none whose digital probabilities are all below the noise
+        floor counts as 0 in every product of the confidence and is never evidence; only
+        its none count matters. A national run keeps just the others in memory, so the
+        memory of aggregation follows the digital paragraphs, not the documents' length.
+        """
+        kept = [p for p in self.paragraphs
+                if p.label != NONE or any(p.probabilities[label] >= noise_floor
+                                          for label in DIGITAL_LABELS)]
+        return replace(self, paragraphs=kept,
+                       omitted_none=self.omitted_none + len(self.paragraphs) - len(kept),
+                       omitted_below=max(self.omitted_below, noise_floor))
 
 
 @dataclass(frozen=True)
@@ -207,18 +228,22 @@ def build_profile(
     paragraphs: list[ParagraphPrediction] = []
     files: list[str] = []
     words = 0
+    counts = {label: 0 for label in LABELS}
     seen: set[str] = set()
     for document in sorted(documents, key=lambda d: d.file):
         if document.sha256 in seen:
             continue
+        if document.omitted_below > noise_floor:
+            raise ValueError(f"{document.file}: paragraphs below {document.omitted_below} were "
+                             f"left out; they would count under the noise floor {noise_floor}")
         seen.add(document.sha256)
         files.append(document.file)
         words += document.words
         paragraphs.extend(document.paragraphs)
+        counts[NONE] += document.omitted_none
     profile = profile_from_labels(p.label for p in paragraphs)
     probabilities = profile_probabilities((p.probabilities for p in paragraphs), noise_floor)
     confidence = probabilities[profile]
-    counts = {label: 0 for label in LABELS}
     for paragraph in paragraphs:
         counts[paragraph.label] += 1
     return MunicipalityProfile(

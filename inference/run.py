@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
+import csv
 import hashlib
 import json
 import logging
@@ -45,7 +46,7 @@ from mrp_classify.inference.municipalities import (
 )
 from mrp_classify.inference.report import write_report
 from mrp_classify.inference.segment import segment
-from mrp_classify.io import sha256_file, write_csv_atomic, write_json_atomic
+from mrp_classify.io import atomic_open, sha256_file, write_csv_atomic, write_json_atomic
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +71,7 @@ class ClassifierLike(Protocol):
     @property
     def labels(self) -> tuple[str, ...]: ...
 
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray: ...
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -335,21 +336,21 @@ def run(
     manifest: Path | None = None,
     resume: bool = False,
     workers: int = 1,
-    batch_size: int = 32,
+    threads: int | None = None,
     quiet: bool = False,
     limits: Limits | None = None,
     classifier: ClassifierLike | None = None,
 ) -> RunResult:
     """Classify every document under ``paths`` and write the outputs to ``out_dir``.
 
-    ``classifier`` defaults to ``Classifier(model_dir)``; the model folder is always
+    ``classifier`` defaults to ``Classifier(model_dir, threads)``; the model folder is always
     read for its fingerprint, name and version. Exit code 0 when every document was
     read and matched to a municipality and year and the report was written, else 1.
     """
     if workers < 1:
         raise MrpError(f"--workers {workers}: must be at least 1")
-    if batch_size < 1:
-        raise MrpError(f"--batch-size {batch_size}: must be at least 1")
+    if threads is not None and threads < 1:
+        raise MrpError(f"--threads {threads}: must be at least 1")
     limits = limits or Limits()
     out_dir = Path(out_dir)
     model_dir = Path(model_dir)
@@ -359,7 +360,7 @@ def run(
     info = ModelInfo.load(model_dir)
     fingerprint = model_fingerprint(model_dir)
     if classifier is None:
-        classifier = Classifier(model_dir)
+        classifier = Classifier(model_dir, threads)
     labels = tuple(classifier.labels)
     aggregate.check_labels(labels)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -402,7 +403,7 @@ def run(
             else:
                 texts = [paragraph["text"] for paragraph in extraction.to_classify]
                 probabilities = (
-                    classifier.predict_proba(texts, batch_size=batch_size)
+                    classifier.predict_proba(texts)
                     if texts
                     else np.zeros((0, len(labels)), dtype=np.float32)
                 )
@@ -424,9 +425,68 @@ def _write_outputs(
     labels: tuple[str, ...], sha: dict[str, str], errors: dict[str, str],
     manifest: dict[Path, tuple[str, int | None]], manifest_name: str, resumed: int,
 ) -> RunResult:
+    # paragraphs.csv is written document by document and only paragraphs that can move a
+    # profile stay in memory: a national run's memory follows its digital paragraphs, not
+    # the length of its documents.
+    with atomic_open(out_dir / "paragraphs.csv", newline="") as handle:
+        paragraph_csv = csv.writer(handle, lineterminator="\n")
+        paragraph_csv.writerow((*PARAGRAPH_COLUMNS, *(f"p_{label}" for label in labels)))
+        paragraph_count, document_rows, predictions, outcomes = _stream_documents(
+            inputs, out_dir, fingerprint, labels, sha, errors, manifest, manifest_name,
+            paragraph_csv)
+    profiles = aggregate.aggregate(predictions)
+    summary = {
+        "format_version": SUMMARY_VERSION,
+        "model": {
+            "name": info.raw.get("name"),
+            "version": info.raw.get("version"),
+            "labels": list(info.labels),
+            "fingerprint": fingerprint,
+        },
+        **aggregate.summarize(profiles, outcomes),
+    }
+    write_csv_atomic(out_dir / "documents.csv", DOCUMENT_COLUMNS, document_rows)
+    write_csv_atomic(
+        out_dir / "municipalities.csv",
+        aggregate.MUNICIPALITY_COLUMNS,
+        (aggregate.municipality_row(profile) for profile in profiles),
+    )
+    write_json_atomic(out_dir / "summary.json", summary)
+
+    report: Path | None = None
+    try:
+        report = write_report(out_dir)
+    except Exception as exc:  # noqa: BLE001 - the CSVs are written; report the failure
+        log.error("%s: the report could not be written (%s: %s); the CSVs and summary.json "
+                  "are complete", out_dir / "report.html", type(exc).__name__, exc)
+        log.debug("report failure", exc_info=True)
+
+    documents = summary["documents"]
+    complete = documents["error"] == 0 and documents["unresolved"] == 0 and report is not None
+    return RunResult(
+        documents=len(inputs),
+        ok=documents["ok"],
+        errors=documents["error"],
+        unresolved=documents["unresolved"],
+        resumed=resumed,
+        paragraphs=paragraph_count,
+        profiles=len(profiles),
+        report=report,
+        exit_code=0 if complete else 1,
+    )
+
+
+def _stream_documents(
+    inputs: Sequence[_Input], out_dir: Path, fingerprint: str, labels: tuple[str, ...],
+    sha: dict[str, str], errors: dict[str, str], manifest: dict[Path, tuple[str, int | None]],
+    manifest_name: str, paragraph_csv: Any,
+) -> tuple[int, list[list[object]], list[aggregate.DocumentPredictions],
+           list[aggregate.DocumentOutcome]]:
+    """Each document's state file: its paragraphs.csv rows (written at once), its
+    documents.csv row, its outcome and its predictions without clear-none paragraphs."""
     table = municipalities()
+    paragraph_count = 0
     document_rows: list[list[object]] = []
-    paragraph_rows: list[list[object]] = []
     predictions: list[aggregate.DocumentPredictions] = []
     outcomes: list[aggregate.DocumentOutcome] = []
     for item in inputs:
@@ -464,11 +524,12 @@ def _write_outputs(
         for entry in classified:
             probs = entry["probabilities"]
             label = labels[max(range(len(labels)), key=probs.__getitem__)]
-            paragraph_rows.append(
+            paragraph_csv.writerow(
                 [item.file, _empty(code), _empty(year), entry["page"], entry["index"],
                  HEADING_SEPARATOR.join(entry["heading_path"]), entry["kind"], entry["text"],
                  label, *(f"{p:.4f}" for p in probs)]
             )
+            paragraph_count += 1
             paragraphs.append(aggregate.ParagraphPrediction(
                 item.file, entry["page"], entry["index"], tuple(entry["heading_path"]),
                 entry["text"], label, dict(zip(labels, probs, strict=True)),
@@ -479,52 +540,7 @@ def _write_outputs(
         if resolution.complete and code is not None and year is not None:
             predictions.append(aggregate.DocumentPredictions(
                 item.file, sha[item.file], code, year, state["words"], paragraphs
-            ))
+            ).without_clear_none())
         else:
             log.warning("%s: not counted in a profile: %s", item.file, resolution.note)
-
-    profiles = aggregate.aggregate(predictions)
-    summary = {
-        "format_version": SUMMARY_VERSION,
-        "model": {
-            "name": info.raw.get("name"),
-            "version": info.raw.get("version"),
-            "labels": list(info.labels),
-            "fingerprint": fingerprint,
-        },
-        **aggregate.summarize(profiles, outcomes),
-    }
-    write_csv_atomic(out_dir / "documents.csv", DOCUMENT_COLUMNS, document_rows)
-    write_csv_atomic(
-        out_dir / "paragraphs.csv",
-        (*PARAGRAPH_COLUMNS, *(f"p_{label}" for label in labels)),
-        paragraph_rows,
-    )
-    write_csv_atomic(
-        out_dir / "municipalities.csv",
-        aggregate.MUNICIPALITY_COLUMNS,
-        (aggregate.municipality_row(profile) for profile in profiles),
-    )
-    write_json_atomic(out_dir / "summary.json", summary)
-
-    report: Path | None = None
-    try:
-        report = write_report(out_dir)
-    except Exception as exc:  # noqa: BLE001 - the CSVs are written; report the failure
-        log.error("%s: the report could not be written (%s: %s); the CSVs and summary.json "
-                  "are complete", out_dir / "report.html", type(exc).__name__, exc)
-        log.debug("report failure", exc_info=True)
-
-    documents = summary["documents"]
-    complete = documents["error"] == 0 and documents["unresolved"] == 0 and report is not None
-    return RunResult(
-        documents=len(inputs),
-        ok=documents["ok"],
-        errors=documents["error"],
-        unresolved=documents["unresolved"],
-        resumed=resumed,
-        paragraphs=len(paragraph_rows),
-        profiles=len(profiles),
-        report=report,
-        exit_code=0 if complete else 1,
-    )
+    return paragraph_count, document_rows, predictions, outcomes

@@ -101,7 +101,9 @@ def predict(
                                                help="JSONL records with 'id' and 'text'.")],
     out: Annotated[Path, typer.Option("--out", help="Output JSONL.")],
     model: ModelOption = None,
-    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    threads: Annotated[int | None, typer.Option(
+        min=1, help="Paragraphs classified at once (default: the usable CPU cores, or "
+        "MRP_CLASSIFY_THREADS).")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --out.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q")] = False,
 ) -> None:
@@ -109,7 +111,7 @@ def predict(
     from mrp_classify.paragraphs import predict_jsonl
     from mrp_classify.paths import resolve_model_dir
 
-    count = predict_jsonl(input_path, out, resolve_model_dir(model), batch_size=batch_size,
+    count = predict_jsonl(input_path, out, resolve_model_dir(model), threads=threads,
                           force=force, progress=not quiet)
     log.info("%d paragraphs classified → %s", count, out)
 
@@ -147,7 +149,9 @@ def run(
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run in --out, "
                                          "skipping finished documents.")] = False,
     workers: Annotated[int, typer.Option(min=1, help="Processes reading documents.")] = 1,
-    batch_size: Annotated[int, typer.Option(min=1)] = 32,
+    threads: Annotated[int | None, typer.Option(
+        min=1, help="Paragraphs classified at once (default: the usable CPU cores, or "
+        "MRP_CLASSIFY_THREADS).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Documents in, municipality profiles out (documents.csv, paragraphs.csv,
@@ -161,7 +165,7 @@ def run(
     from mrp_classify.paths import resolve_model_dir
 
     result = run_documents(paths, out, resolve_model_dir(model), manifest=manifest,
-                           resume=resume, workers=workers, batch_size=batch_size, quiet=quiet)
+                           resume=resume, workers=workers, threads=threads, quiet=quiet)
     log.info("%d documents (%d resumed): %d ok, %d failed, %d not matched to a municipality and "
              "year; %d paragraphs, %d municipality profiles → %s", result.documents,
              result.resumed, result.ok, result.errors, result.unresolved, result.paragraphs,

@@ -43,20 +43,20 @@ def _read_chunks(handle: IO[str], path: Path) -> Iterator[list[tuple[str, str]]]
         yield chunk
 
 
-def predict_jsonl(input_path: Path, out_path: Path, model_dir: Path, batch_size: int = 32,
+def predict_jsonl(input_path: Path, out_path: Path, model_dir: Path, threads: int | None = None,
                   force: bool = False, progress: bool = True) -> int:
     """Stream records with id/text through the model; the output appears only when complete."""
     if not Path(input_path).is_file():
         raise MrpError(f"{input_path}: no such file")
     refuse_overwrite(out_path, force)
-    classifier = Classifier(model_dir)
+    classifier = Classifier(model_dir, threads)
     labels = classifier.labels
     count = 0
     bar = tqdm(desc="paragraphs", unit="par", file=sys.stderr,
                disable=not (progress and sys.stderr.isatty()))
     with open(input_path, encoding="utf-8") as source, atomic_open(out_path) as sink:
         for chunk in _read_chunks(source, Path(input_path)):
-            probs = classifier.predict_proba([text for _, text in chunk], batch_size)
+            probs = classifier.predict_proba([text for _, text in chunk])
             for (record_id, _), row in zip(chunk, probs, strict=True):
                 result: dict[str, Any] = {"id": record_id, "label": labels[int(row.argmax())]}
                 result.update({f"p_{label}": round(float(p), 6)

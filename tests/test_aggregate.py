@@ -235,3 +235,24 @@ def test_summary_inhabitants_headline_groups_and_missing() -> None:
     hud = next(p for p in summary["profiles"] if p["kommunkod"] == "2184" and p["year"] == 2025)
     assert hud["evidence"] == [{"file": "hud.pdf", "page": 1, "heading_path": ["Mål"],
                                 "text": "p0", "label": "citizen_facing", "probability": 0.8}]
+
+
+@pytest.mark.parametrize("extra", [
+    [],                                                    # no digital goals: near misses
+    [para((0.3, 0.6, 0.1), 900)],                          # internal only
+    [para((0.3, 0.6, 0.1), 900), para((0.2, 0.1, 0.7), 901)],
+])
+def test_leaving_out_clear_none_paragraphs_changes_no_profile(extra) -> None:
+    near_misses = [para((0.9, 0.07, 0.03), 800), para((0.93, 0.01, 0.06), 801)]
+    paragraphs = nones(300) + near_misses + extra
+    full = aggregate([doc(paragraphs)])
+    compact_doc = doc(paragraphs).without_clear_none()
+    assert len(compact_doc.paragraphs) == len(near_misses) + len(extra)
+    assert compact_doc.omitted_none == 300
+    assert aggregate([compact_doc]) == full
+
+
+def test_a_lower_noise_floor_than_the_omission_is_refused() -> None:
+    compact_doc = doc(nones(3) + [para((0.3, 0.6, 0.1), 9)]).without_clear_none()
+    with pytest.raises(ValueError, match="noise floor"):
+        aggregate([compact_doc], noise_floor=0.001)

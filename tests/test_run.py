@@ -43,7 +43,7 @@ class FakeClassifier:
         self.fail_on_call = fail_on_call
         self.calls: list[int] = []
 
-    def predict_proba(self, texts: Sequence[str], batch_size: int = 32) -> np.ndarray:
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         self.calls.append(len(texts))
         if self.fail_on_call == len(self.calls):
             raise RuntimeError("simulated crash")

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from mrp_classify.cli import app
 from mrp_classify.errors import MissingExtraError, MrpError, require_train_extra
-from mrp_classify.inference.model import Classifier
+from mrp_classify.inference.model import Classifier, pad_token_id
 from mrp_classify.labelset import read_records
 from mrp_classify.training.config import load_config
 from tests.conftest import fixture_records, write_jsonl
@@ -68,6 +68,17 @@ def test_long_paragraph_is_read_in_windows_not_truncated(tiny_model: Path) -> No
     window_probs = softmax(classifier.logits_for_ids(windows), classifier.info.temperature)
     most_digital = window_probs[window_probs[:, 0].argmin()]
     np.testing.assert_allclose(classifier.predict_proba([text])[0], most_digital, rtol=1e-5)
+
+
+def test_a_paragraphs_probabilities_do_not_depend_on_its_neighbours(tiny_model: Path) -> None:
+    # Dynamic int8 takes activation scales from the whole input; padded into a batch with
+    # longer paragraphs, a borderline paragraph's probability used to move.
+    target = "Kommunen ska erbjuda fler e-tjänster."
+    long_neighbour = " ".join(["Skolans lokaler rustas upp under planperioden."] * 5)
+    alone = Classifier(tiny_model, threads=1).predict_proba([target])[0]
+    crowded = Classifier(tiny_model, threads=3).predict_proba(
+        [long_neighbour, "IT-kostnader 2,5 mnkr.", target, long_neighbour + " Mer text."])[2]
+    np.testing.assert_array_equal(alone, crowded)
 
 
 def test_predict_command_streams_and_refuses_to_overwrite(tiny_model: Path, tmp_path: Path) -> None:
@@ -193,7 +204,7 @@ def test_pytorch_checkpoint_matches_the_shipped_model(tiny_model: Path) -> None:
     texts = [r["text"] for r in fixture_records(5)]
     ids = [w[0] for w in classifier.windows(texts)]
     with torch.no_grad():
-        logits = model(*pad_batch(ids, classifier.pad_id)).numpy()
+        logits = model(*pad_batch(ids, pad_token_id(classifier.tokenizer))).numpy()
     onnx_logits = classifier.logits_for_ids(ids)
     assert (logits.argmax(1) == onnx_logits.argmax(1)).mean() >= 0.9
     assert np.abs(logits - onnx_logits).max() < 0.5
