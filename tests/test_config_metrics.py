@@ -22,6 +22,7 @@ def test_toml_then_overrides(tmp_path: Path) -> None:
     ("[train]\nepoch = 3\n", "unknown setting 'epoch'"),
     ("[train]\nepochs = 'many'\n", "'epochs' must be int"),
     ("[train]\ntest_fraction = 0.9\n", "test_fraction must be in"),
+    ("[train]\nencoder_layers = -2\n", "encoder_layers must be >= 0"),
     ("[train\n", "invalid TOML"),
 ])
 def test_bad_config_names_the_file(tmp_path: Path, toml: str, message: str) -> None:

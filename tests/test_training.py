@@ -267,3 +267,29 @@ def test_wilson_lower_bound_matches_hand_computation() -> None:
     assert wilson_lower_bound(99, 100) == pytest.approx(0.94554, abs=1e-4)
     assert wilson_lower_bound(0, 0) == 0.0
     assert wilson_lower_bound(1000, 1000) < 1.0
+
+
+def test_keep_layers_keeps_evenly_spread_layers_with_their_weights(tiny_base: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    from mrp_classify.training.finetune import keep_layers
+
+    encoder = AutoModel.from_pretrained(tiny_base)
+    last = encoder.encoder.layer[1]
+    assert keep_layers(encoder, 1) == [1]
+    assert encoder.encoder.layer[0] is last and encoder.config.num_hidden_layers == 1
+    ids = torch.tensor([[0, 5, 6, 2]])
+    assert encoder(input_ids=ids).last_hidden_state.shape == (1, 4, 32)
+    with pytest.raises(ValueError, match="has 1 layers"):
+        keep_layers(encoder, 2)
+
+
+def test_kept_layers_spread_over_the_depth_and_end_with_the_last() -> None:
+    from mrp_classify.training.finetune import evenly_spread
+
+    assert evenly_spread(12, 6) == [1, 3, 5, 7, 9, 11]
+    assert evenly_spread(12, 4) == [2, 5, 8, 11]
+    assert evenly_spread(12, 12) == list(range(12))
+    with pytest.raises(ValueError, match="has 12 layers"):
+        evenly_spread(12, 13)

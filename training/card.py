@@ -27,6 +27,7 @@ def render_model_card(info: dict[str, Any]) -> str:
         "## How it was made",
         "",
         f"- Base model: `{info['base_model']['name']}` ({info['base_model']['resolved']}), "
+        f"encoder layers {info['base_model'].get('layers_kept', 'all')}, "
         f"mean pooling, max length {info['max_length']} tokens; longer paragraphs are read in "
         f"windows (stride {info['window_stride']}) and represented by their most digital window.",
         f"- Text prefix: `{info['text_prefix']!r}` (applied in training and inference alike).",

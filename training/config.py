@@ -28,6 +28,7 @@ class TrainConfig:
     max_length: int = 256
     train_max_length: int = 0
     window_stride: int = 64
+    encoder_layers: int = 0
     # optimisation
     epochs: int = 6
     patience: int = 2
@@ -62,6 +63,8 @@ class TrainConfig:
             (0 <= self.train_max_length <= self.max_length,
              "train_max_length must be in [0, max_length] (0 = max_length)"),
             (self.freeze_layers >= 0, "freeze_layers must be >= 0"),
+            (self.encoder_layers >= 0, "encoder_layers must be >= 0 (0 = all of the base "
+             "model's layers)"),
             (self.epochs >= 1, "epochs must be >= 1"),
             (self.patience >= 1, "patience must be >= 1"),
             (self.batch_size >= 1, "batch_size must be >= 1"),

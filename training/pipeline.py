@@ -95,6 +95,7 @@ def train_and_package(config: TrainConfig, models_root: Path) -> Path:
     from mrp_classify.training.finetune import (
         MeanPoolClassifier,
         fit,
+        keep_layers,
         predict_logits,
         save_checkpoint,
         seed_everything,
@@ -127,7 +128,15 @@ def train_and_package(config: TrainConfig, models_root: Path) -> Path:
         return [labels.index(r.label) for r in part]
 
     seed_everything(config.seed)  # the head's initial weights too
-    model = MeanPoolClassifier(load_encoder(base), len(labels), config.dropout)
+    encoder = load_encoder(base)
+    kept_layers = list(range(int(encoder.config.num_hidden_layers)))
+    if config.encoder_layers:
+        try:
+            kept_layers = keep_layers(encoder, config.encoder_layers)
+        except ValueError as exc:
+            raise MrpError(f"training config: {exc}") from None
+        log.info("keeping encoder layers %s of %s", kept_layers, base.name)
+    model = MeanPoolClassifier(encoder, len(labels), config.dropout)
     train_ids = encode(split.train, config.train_max_length or config.max_length)
     result = fit(model, train_ids, targets(split.train), encode(split.validation),
                  targets(split.validation), labels, pad_id, config)
@@ -221,7 +230,7 @@ def train_and_package(config: TrainConfig, models_root: Path) -> Path:
         info.update({
             "temperature": temperature,
             "base_model": {"name": config.base_model, "resolved": base.name,
-                           "kind": base.kind},
+                           "kind": base.kind, "layers_kept": kept_layers},
             "training_data": {
                 "sha256": data_hash(records),
                 "files": [str(p) for p in label_files(label_paths)],
