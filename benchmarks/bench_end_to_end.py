@@ -186,8 +186,7 @@ def measure_split(files: Sequence[Path], model_dir: Path, run_out: Path
         windows = classifier.windows(doc_texts)
         tokenised = clock()
         flat = [w for text_windows in windows for w in text_windows]
-        if flat:
-            classifier.logits_for_ids(flat)
+        classifier.logits_for_ids(flat)
         seconds["reading"] += read - started
         seconds["segmentation"] += segmented - read
         seconds["tokenisation"] += tokenised - segmented

@@ -147,11 +147,9 @@ class Classifier:
     def logits_for_ids(self, sequences: Sequence[Sequence[int]]) -> np.ndarray:
         """Raw logits for token-id sequences, each run alone, ``threads`` at a time."""
         out = np.zeros((len(sequences), len(self.labels)), dtype=np.float32)
-        if not sequences:
-            return out
         # Longest first, so the last runs to finish are short ones and no thread idles long.
         order = sorted(range(len(sequences)), key=lambda i: -len(sequences[i]))
-        if self.threads == 1 or len(sequences) == 1:
+        if self.threads == 1 or len(sequences) <= 1:
             for index in order:
                 out[index] = self._logits_one(sequences[index])
             return out

@@ -482,8 +482,9 @@ def _stream_documents(
     manifest_name: str, paragraph_csv: Any,
 ) -> tuple[int, list[list[object]], list[aggregate.DocumentPredictions],
            list[aggregate.DocumentOutcome]]:
-    """Each document's state file: its paragraphs.csv rows (written at once), its
-    documents.csv row, its outcome and its predictions without clear-none paragraphs."""
+    """Read each document's state file: write its paragraphs.csv rows at once; return the
+    paragraph count, documents.csv rows, outcomes and predictions without clear-none
+    paragraphs."""
     table = municipalities()
     paragraph_count = 0
     document_rows: list[list[object]] = []
