@@ -59,10 +59,10 @@ BATCHED_SIZES = (8, 32)
 def checkpoint_dir(model_dir: Path) -> Path:
     """Where the training left the fp32 PyTorch checkpoint of this model folder."""
     from mrp_classify.errors import MrpError
-    from mrp_classify.inference.model import ModelInfo
+    from mrp_classify.inference.model_folder import ModelFolder
     from mrp_classify.paths import cache_dir
 
-    raw = ModelInfo.load(model_dir).raw
+    raw = ModelFolder.load(model_dir).meta.to_json()
     folder = cache_dir() / "checkpoints" / f"{raw.get('name')}-{raw.get('version')}"
     if not (folder / "checkpoint.json").is_file():
         raise MrpError(f"{folder}: no PyTorch checkpoint for {model_dir}; it is written by "
@@ -74,12 +74,12 @@ def checkpoint_dir(model_dir: Path) -> Path:
 def benchmark_texts(model_dir: Path, n: int) -> list[str]:
     """``n`` seed paragraphs: the model's test split first, then the rest (see the module
     docstring)."""
-    from mrp_classify.inference.model import ModelInfo
+    from mrp_classify.inference.model_folder import ModelFolder
     from mrp_classify.labelset import load_valid
+    from mrp_classify.splits import group_bucket
     from mrp_classify.training.config import TrainConfig
-    from mrp_classify.training.data import group_bucket
 
-    config = ModelInfo.load(model_dir).raw.get("config", {})
+    config = ModelFolder.load(model_dir).meta.to_json().get("config", {})
     salt = config.get("split_salt", TrainConfig.split_salt)
     fraction = config.get("test_fraction", TrainConfig.test_fraction)
     records = load_valid([ROOT / "labels" / "seed"])
@@ -300,10 +300,10 @@ def batched_int8(model_dir: Path, windows: Sequence[Sequence[int]], pad_id: int,
     Classifier's former execution), onnxruntime's ``threads`` inside each run."""
     import onnxruntime as ort
 
-    from mrp_classify.inference.model import ModelInfo
+    from mrp_classify.inference.model_folder import ModelFolder
 
     session = ort.InferenceSession(
-        str(model_dir / ModelInfo.load(model_dir).onnx_file),
+        str(model_dir / ModelFolder.load(model_dir).meta.onnx_file),
         sess_options=_session_options(threads), providers=["CPUExecutionProvider"])
     order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
     logits = np.zeros((len(windows), n_labels), dtype=np.float32)
@@ -331,7 +331,7 @@ def run_benchmark(model_dir: Path, checkpoint: Path, n: int, repeats: int,
     classifier = Classifier(model_dir, threads)
     threads = classifier.threads
     labels = list(classifier.labels)
-    prefix, max_length = classifier.info.text_prefix, classifier.info.max_length
+    prefix, max_length = classifier.meta.text_prefix, classifier.meta.max_length
     pipe_load_s, (pipe, info) = timed(lambda: hf_pipeline(checkpoint))
     if list(info["labels"]) != labels:
         raise SystemExit(f"{checkpoint}: labels {info['labels']} differ from {model_dir}'s")
@@ -370,13 +370,13 @@ def run_benchmark(model_dir: Path, checkpoint: Path, n: int, repeats: int,
     # The pipeline truncates; for identical inputs compare it with each text's first window.
     first_windows = classifier.logits_for_ids([w[0] for w in windows])
     agreement_first_window = float((first_windows.argmax(1) == torch_labels).mean())
-    single = softmax(first_windows, classifier.info.temperature)
+    single = softmax(first_windows, classifier.meta.temperature)
     batched = {}
     for batch_size in BATCHED_SIZES:
         seconds, logits = batched_int8(model_dir, [w[0] for w in windows],
                                        pad_token_id(classifier.tokenizer), len(labels),
                                        batch_size, threads)
-        moved = np.abs(softmax(logits, classifier.info.temperature) - single).max(axis=1)
+        moved = np.abs(softmax(logits, classifier.meta.temperature) - single).max(axis=1)
         batched[str(batch_size)] = {
             "paragraphs_per_s_first_windows": n / seconds,
             "max_probability_change_vs_alone": float(moved.max()),
@@ -384,7 +384,7 @@ def run_benchmark(model_dir: Path, checkpoint: Path, n: int, repeats: int,
             "argmax_changed": int((logits.argmax(1) != first_windows.argmax(1)).sum())}
     agreement_as_run = float((int8_probs.argmax(1) == torch_labels).mean())
 
-    cost = matmul_cost(model_dir / classifier.info.onnx_file)
+    cost = matmul_cost(model_dir / classifier.meta.onnx_file)
     window_lengths = [len(w) for ws in windows for w in ws]
     ops_per_paragraph = sum(cost.ops(length) for length in window_lengths) / n
     first_ops = sum(cost.ops(len(ws[0])) for ws in windows) / n

@@ -1,36 +1,38 @@
-"""From paragraph predictions to municipality-year profiles and the run summary.
+"""From unit predictions to municipality-year profiles.
 
-Profile (ANNOTATION.md), from the predicted labels (argmax of the calibrated
-probabilities): ``citizen_facing`` if any paragraph is citizen_facing, else
-``internal_only`` if any is internal_efficiency, else ``no_digital_goals``.
+The profile rule is ANNOTATION.md's: ``citizen_facing`` if any unit is a
+citizen-facing digital goal, else ``internal_only`` if any is an internal one,
+else ``no_digital_goals``. What decides that a unit *is* a goal, and how sure
+the profile is, is the model's ``ProfileDecision`` (``model.json``), chosen on
+the style-disjoint validation documents when the model was trained:
 
-Confidence, the probability of that profile under the model:
-
-* Paragraphs are treated as independent, each with its calibrated
-  probabilities. An internal_efficiency or citizen_facing probability below
-  the noise floor (0.05) counts as 0 (it moves to ``none``): the calibration
-  noise of thousands of clearly-none paragraphs must not add up to a goal.
-* P(citizen_facing) = 1 − Π(1 − c_i) and P(no_digital_goals) = Π(1 − c_i − e_i)
-  over all paragraphs, c_i / e_i their floored citizen / internal probabilities;
-  P(internal_only) = Π(1 − c_i) − Π(1 − c_i − e_i): at least one internal
-  paragraph and none really citizen_facing. The three sum to 1.
-* confidence = the probability of the predicted profile; ``needs_review``
-  when it is below 0.8. A profile that rests on one borderline paragraph
-  (p ≈ 0.55) gets ≈ 0.55; one uncertain paragraph among 999 confident none
-  ones gives no_digital_goals (or the flipped profile) a confidence near that
-  paragraph's own probability, so it is flagged, never silently flipped.
-
-Evidence: the paragraphs that decided the profile, most probable first
-(citizen_facing / internal_efficiency paragraphs), or, for no_digital_goals,
-the paragraphs that came closest to being a digital goal.
+* A unit is a digital goal when its digital probability (internal + citizen)
+  reaches ``unit_threshold``; it is citizen-facing when its citizen probability is
+  at least its internal one (the tie rule).
+* Evidence is never compounded: the raw confidence rests on the single strongest
+  unit — for ``citizen_facing`` the best citizen probability, for
+  ``internal_only`` the best digital probability times the chance that no unit is
+  citizen-facing, for ``no_digital_goals`` one minus the best digital probability.
+  Three weak units (p ≈ 0.55) give a profile of confidence ≈ 0.55, not 0.9: in
+  real plans such units are correlated (boilerplate, one style), not independent.
+* The raw confidence is mapped through the decision's calibration (fitted on
+  documents: how often a profile given that raw confidence was right), and a
+  profile below ``review_threshold`` says ``needs_review``.
+* Units whose text is the same once case, digits and punctuation are ignored count
+  once per municipality-year, and a document whose units are mostly those of an
+  earlier document (the same plan as PDF and DOCX) is counted as its duplicate.
 """
 
 from __future__ import annotations
 
+import hashlib
+import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import numpy as np
 
 from mrp_classify.errors import MrpError
 from mrp_classify.inference.municipalities import Municipality, municipalities
@@ -46,22 +48,67 @@ INTERNAL_ONLY = "internal_only"
 CITIZEN_PROFILE = "citizen_facing"
 PROFILES = (NO_DIGITAL_GOALS, INTERNAL_ONLY, CITIZEN_PROFILE)
 
+# A unit whose digital probability stays under this can never decide a profile or be its
+# evidence; a national run keeps only its count in memory.
 NOISE_FLOOR = 0.05
-REVIEW_THRESHOLD = 0.8
+DUPLICATE_SHARE = 0.8
 MAX_EVIDENCE = 5
-HEADLINE = "inhabitants in municipalities with no digitalisation goals or internal-only ones"
+_KEY_RE = re.compile(r"[\W\d_]+")
 
-MUNICIPALITY_COLUMNS = (
-    "kommunkod", "kommun", "year", "profile", "confidence", "needs_review", "documents",
-    "paragraphs", "n_none", "n_internal_efficiency", "n_citizen_facing", "words",
-    "digital_per_10k_words", "citizen_share", "population", "population_year", "kommungrupp",
-    "kommungrupp_code", "lan",
-)
+
+def unit_key(text: str) -> int:
+    """Identity of a unit's text up to case, digits, punctuation and spacing."""
+    folded = _KEY_RE.sub(" ", text.casefold()).strip()
+    return int.from_bytes(hashlib.blake2b(folded.encode("utf-8"), digest_size=8).digest(), "big")
+
+
+@dataclass(frozen=True)
+class ProfileDecision:
+    unit_threshold: float = 0.5
+    review_threshold: float = 0.8
+    # (raw confidence, share of profiles right), increasing in both; empty: no mapping.
+    calibration: tuple[tuple[float, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not 0 < self.unit_threshold < 1:
+            raise MrpError(f"profile decision: unit_threshold {self.unit_threshold} must be "
+                           "in (0, 1)")
+
+    def unit_label(self, probabilities: Mapping[str, float]) -> str:
+        digital = probabilities[INTERNAL] + probabilities[CITIZEN]
+        if digital < self.unit_threshold:
+            return NONE
+        return CITIZEN if probabilities[CITIZEN] >= probabilities[INTERNAL] else INTERNAL
+
+    def calibrate(self, raw: float) -> float:
+        if not self.calibration:
+            return raw
+        xs, ys = zip(*self.calibration, strict=True)
+        return float(np.interp(raw, xs, ys))
+
+    def to_json(self) -> dict[str, Any]:
+        return {"unit_threshold": self.unit_threshold,
+                "review_threshold": self.review_threshold,
+                "calibration": [list(point) for point in self.calibration],
+                "method": "strongest unit; confidence mapped by isotonic regression fitted on "
+                          "validation documents"}
+
+    @classmethod
+    def from_json(cls, raw: Mapping[str, Any]) -> ProfileDecision:
+        if not raw:
+            return cls()
+        return cls(float(raw.get("unit_threshold", 0.5)),
+                   float(raw.get("review_threshold", 0.8)),
+                   tuple((float(x), float(y)) for x, y in raw.get("calibration", [])))
+
+
+DEFAULT_DECISION = ProfileDecision()
 
 
 @dataclass(frozen=True)
 class ParagraphPrediction:
-    """One classified paragraph: where it is, its predicted label and probabilities."""
+    """One classified unit: where it is, its label and probabilities (``build_profile``
+    decides the label again from the probabilities with its own decision)."""
 
     file: str
     page: int
@@ -71,13 +118,17 @@ class ParagraphPrediction:
     label: str
     probabilities: Mapping[str, float]
 
+    @property
+    def digital(self) -> float:
+        return self.probabilities[INTERNAL] + self.probabilities[CITIZEN]
+
 
 @dataclass(frozen=True)
 class DocumentPredictions:
     """One document's contribution to its municipality-year.
 
-    ``omitted_none`` counts clearly-none paragraphs left out of ``paragraphs`` by
-    ``without_clear_none``; they can only add to the none count (see there).
+    ``unit_keys`` are the keys of all its classified units (``unit_key``); units left out
+    by ``without_clear_none`` keep only their key, which is all a count needs.
     """
 
     file: str
@@ -86,22 +137,16 @@ class DocumentPredictions:
     year: int
     words: int
     paragraphs: Sequence[ParagraphPrediction]
-    omitted_none: int = 0
+    unit_keys: frozenset[int] = frozenset()
     omitted_below: float = 0.0
 
-    def without_clear_none(self, noise_floor: float = NOISE_FLOOR) -> DocumentPredictions:
-        """The same contribution without the paragraphs that cannot move a profile.
+    def keys(self) -> frozenset[int]:
+        return self.unit_keys or frozenset(unit_key(p.text) for p in self.paragraphs)
 
-        A paragraph labelled none whose digital probabilities are all below the noise
-        floor counts as 0 in every product of the confidence and is never evidence; only
-        its none count matters. A national run keeps just the others in memory, so the
-        memory of aggregation follows the digital paragraphs, not the documents' length.
-        """
-        kept = [p for p in self.paragraphs
-                if p.label != NONE or any(p.probabilities[label] >= noise_floor
-                                          for label in DIGITAL_LABELS)]
-        return replace(self, paragraphs=kept,
-                       omitted_none=self.omitted_none + len(self.paragraphs) - len(kept),
+    def without_clear_none(self, noise_floor: float = NOISE_FLOOR) -> DocumentPredictions:
+        """The same contribution without the units that cannot move a profile."""
+        kept = [p for p in self.paragraphs if p.digital >= noise_floor]
+        return replace(self, paragraphs=kept, unit_keys=self.keys(),
                        omitted_below=max(self.omitted_below, noise_floor))
 
 
@@ -134,12 +179,14 @@ class MunicipalityProfile:
     year: int
     profile: str
     confidence: float
+    raw_confidence: float
     needs_review: bool
     probabilities: Mapping[str, float]
     files: tuple[str, ...]
     counts: Mapping[str, int]
     words: int
     evidence: tuple[Evidence, ...]
+    duplicates: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def paragraphs(self) -> int:
@@ -176,239 +223,111 @@ def profile_from_labels(labels: Iterable[str]) -> str:
     return NO_DIGITAL_GOALS
 
 
-def _floored(probability: float, noise_floor: float) -> float:
-    return probability if probability >= noise_floor else 0.0
+def profile_strength(units: Iterable[Mapping[str, float]]) -> tuple[float, float]:
+    """(best digital probability, best citizen probability) over the units."""
+    best_digital = best_citizen = 0.0
+    for probabilities in units:
+        best_digital = max(best_digital, probabilities[INTERNAL] + probabilities[CITIZEN])
+        best_citizen = max(best_citizen, probabilities[CITIZEN])
+    return min(best_digital, 1.0), best_citizen
 
 
-def profile_probabilities(
-    paragraphs: Iterable[Mapping[str, float]], noise_floor: float = NOISE_FLOOR
-) -> dict[str, float]:
-    """P(profile) for each profile, paragraphs independent (see the module docstring)."""
-    no_citizen = 1.0
-    no_digital = 1.0
-    for probabilities in paragraphs:
-        citizen = _floored(probabilities[CITIZEN], noise_floor)
-        internal = _floored(probabilities[INTERNAL], noise_floor)
-        no_citizen *= max(0.0, 1.0 - citizen)
-        no_digital *= max(0.0, 1.0 - citizen - internal)
-    return {
-        NO_DIGITAL_GOALS: no_digital,
-        INTERNAL_ONLY: max(0.0, no_citizen - no_digital),
-        CITIZEN_PROFILE: 1.0 - no_citizen,
-    }
+def raw_confidences(best_digital: float, best_citizen: float) -> dict[str, float]:
+    """The strongest-unit confidence of each profile (see the module docstring)."""
+    return {NO_DIGITAL_GOALS: 1.0 - best_digital,
+            INTERNAL_ONLY: best_digital * (1.0 - best_citizen),
+            CITIZEN_PROFILE: best_citizen}
 
 
-def _evidence(
-    profile: str, paragraphs: Sequence[ParagraphPrediction], noise_floor: float
-) -> tuple[Evidence, ...]:
+def profile_probabilities(profile: str, confidence: float,
+                          raw: Mapping[str, float]) -> dict[str, float]:
+    """A distribution over the three profiles: the calibrated confidence for the chosen
+    one, the rest shared by the others in proportion to their raw confidence."""
+    others = [name for name in PROFILES if name != profile]
+    weight = sum(raw[name] for name in others)
+    rest = 1.0 - confidence
+    result = {profile: confidence}
+    for name in others:
+        result[name] = rest * (raw[name] / weight if weight > 0 else 0.5)
+    return {name: result[name] for name in PROFILES}
+
+
+def _duplicates(documents: Sequence[DocumentPredictions]) -> dict[str, str]:
+    """file → the earlier file whose units it mostly repeats (same plan, another format)."""
+    duplicates: dict[str, str] = {}
+    kept: list[tuple[str, frozenset[int]]] = []
+    for document in documents:
+        keys = document.keys()
+        best, share = "", 0.0
+        for file, earlier in kept:
+            overlap = len(keys & earlier) / len(keys) if keys else 0.0
+            if overlap > share:
+                best, share = file, overlap
+        if keys and share >= DUPLICATE_SHARE:
+            duplicates[document.file] = best
+        else:
+            kept.append((document.file, keys))
+    return duplicates
+
+
+def build_profile(municipality: Municipality, year: int,
+                  documents: Sequence[DocumentPredictions],
+                  decision: ProfileDecision = DEFAULT_DECISION) -> MunicipalityProfile:
+    """One municipality-year from all its documents (repeated files and units count once)."""
+    ordered, seen_sha = [], set()
+    for document in sorted(documents, key=lambda d: d.file):
+        if document.sha256 not in seen_sha:
+            seen_sha.add(document.sha256)
+            ordered.append(document)
+        if document.omitted_below > NOISE_FLOOR:
+            raise ValueError(f"{document.file}: units below {document.omitted_below} were left "
+                             f"out; they could decide a profile under the noise floor")
+    duplicates = _duplicates(ordered)
+    counted = [d for d in ordered if d.file not in duplicates]
+    units: dict[int, ParagraphPrediction] = {}
+    all_keys: set[int] = set()
+    for document in counted:
+        all_keys |= document.keys()
+        for paragraph in document.paragraphs:
+            key = unit_key(paragraph.text)
+            if key not in units or paragraph.digital > units[key].digital:
+                units[key] = paragraph
+    counts = {label: 0 for label in LABELS}
+    decided = {key: decision.unit_label(p.probabilities) for key, p in units.items()}
+    units = {key: replace(p, label=decided[key]) for key, p in units.items()}
+    for label in decided.values():
+        counts[label] += 1
+    counts[NONE] += len(all_keys - units.keys())
+    profile = profile_from_labels(label for label, n in counts.items() if n)
+    best_digital, best_citizen = profile_strength(p.probabilities for p in units.values())
+    raw = raw_confidences(best_digital, best_citizen)
+    confidence = decision.calibrate(raw[profile])
+    return MunicipalityProfile(
+        municipality=municipality, year=year, profile=profile, confidence=confidence,
+        raw_confidence=raw[profile], needs_review=confidence < decision.review_threshold,
+        probabilities=profile_probabilities(profile, confidence, raw),
+        files=tuple(d.file for d in ordered),
+        counts=counts, words=sum(d.words for d in counted),
+        evidence=_evidence(profile, list(units.values())), duplicates=duplicates)
+
+
+def _evidence(profile: str, units: Sequence[ParagraphPrediction]) -> tuple[Evidence, ...]:
     if profile == NO_DIGITAL_GOALS:
-        scores = [
-            sum(_floored(p.probabilities[label], noise_floor) for label in DIGITAL_LABELS)
-            for p in paragraphs
-        ]
-        chosen = [(score, p) for score, p in zip(scores, paragraphs, strict=True) if score > 0]
+        chosen = [(p.digital, p) for p in units if p.digital >= NOISE_FLOOR]
     else:
         label = CITIZEN if profile == CITIZEN_PROFILE else INTERNAL
-        chosen = [(p.probabilities[label], p) for p in paragraphs if p.label == label]
+        chosen = [(p.probabilities[label], p) for p in units if p.label == label]
     chosen.sort(key=lambda item: (-item[0], item[1].file, item[1].page, item[1].index))
-    return tuple(
-        Evidence(p.file, p.page, p.heading_path, p.text, p.label, p.probabilities[p.label])
-        for _, p in chosen[:MAX_EVIDENCE]
-    )
+    return tuple(Evidence(p.file, p.page, p.heading_path, p.text, p.label, score)
+                 for score, p in chosen[:MAX_EVIDENCE])
 
 
-def build_profile(
-    municipality: Municipality,
-    year: int,
-    documents: Sequence[DocumentPredictions],
-    noise_floor: float = NOISE_FLOOR,
-    review_threshold: float = REVIEW_THRESHOLD,
-) -> MunicipalityProfile:
-    """One municipality-year from all its documents (a repeated identical file counts once)."""
-    paragraphs: list[ParagraphPrediction] = []
-    files: list[str] = []
-    words = 0
-    counts = {label: 0 for label in LABELS}
-    seen: set[str] = set()
-    for document in sorted(documents, key=lambda d: d.file):
-        if document.sha256 in seen:
-            continue
-        if document.omitted_below > noise_floor:
-            raise ValueError(f"{document.file}: paragraphs below {document.omitted_below} were "
-                             f"left out; they would count under the noise floor {noise_floor}")
-        seen.add(document.sha256)
-        files.append(document.file)
-        words += document.words
-        paragraphs.extend(document.paragraphs)
-        counts[NONE] += document.omitted_none
-    profile = profile_from_labels(p.label for p in paragraphs)
-    probabilities = profile_probabilities((p.probabilities for p in paragraphs), noise_floor)
-    confidence = probabilities[profile]
-    for paragraph in paragraphs:
-        counts[paragraph.label] += 1
-    return MunicipalityProfile(
-        municipality=municipality,
-        year=year,
-        profile=profile,
-        confidence=confidence,
-        needs_review=confidence < review_threshold,
-        probabilities=probabilities,
-        files=tuple(files),
-        counts=counts,
-        words=words,
-        evidence=_evidence(profile, paragraphs, noise_floor),
-    )
-
-
-def aggregate(
-    documents: Iterable[DocumentPredictions],
-    noise_floor: float = NOISE_FLOOR,
-    review_threshold: float = REVIEW_THRESHOLD,
-) -> list[MunicipalityProfile]:
+def aggregate(documents: Iterable[DocumentPredictions],
+              decision: ProfileDecision = DEFAULT_DECISION) -> list[MunicipalityProfile]:
     """Profiles of every municipality-year that has documents, by kommunkod then year."""
     table = municipalities()
     groups: dict[tuple[str, int], list[DocumentPredictions]] = defaultdict(list)
     for document in documents:
         groups[(document.kommunkod, document.year)].append(document)
-    return [
-        build_profile(table[code], year, groups[(code, year)], noise_floor, review_threshold)
-        for code, year in sorted(groups)
-    ]
-
-
-def _number(value: float | None, decimals: int) -> str:
-    return "" if value is None else f"{value:.{decimals}f}"
-
-
-def municipality_row(profile: MunicipalityProfile) -> list[str | int]:
-    """One ``municipalities.csv`` row, in ``MUNICIPALITY_COLUMNS`` order."""
-    m = profile.municipality
-    return [
-        m.kommunkod, m.kommun, profile.year, profile.profile, f"{profile.confidence:.4f}",
-        "true" if profile.needs_review else "false", len(profile.files), profile.paragraphs,
-        profile.counts[NONE], profile.counts[INTERNAL], profile.counts[CITIZEN], profile.words,
-        _number(profile.digital_per_10k_words, 2), _number(profile.citizen_share, 4),
-        m.population, m.population_year, m.kommungrupp, m.kommungrupp_code, m.lan,
-    ]
-
-
-def _rounded(value: float | None) -> float | None:
-    return None if value is None else round(value, 4)
-
-
-def profile_record(profile: MunicipalityProfile) -> dict[str, Any]:
-    """A profile as JSON-ready data (the summary's ``profiles`` entries)."""
-    m = profile.municipality
-    return {
-        "kommunkod": m.kommunkod,
-        "kommun": m.kommun,
-        "year": profile.year,
-        "profile": profile.profile,
-        "confidence": round(profile.confidence, 4),
-        "needs_review": profile.needs_review,
-        "profile_probabilities": {k: round(v, 4) for k, v in profile.probabilities.items()},
-        "documents": len(profile.files),
-        "files": list(profile.files),
-        "paragraphs": profile.paragraphs,
-        "counts": dict(profile.counts),
-        "words": profile.words,
-        "digital_per_10k_words": _rounded(profile.digital_per_10k_words),
-        "citizen_share": _rounded(profile.citizen_share),
-        "population": m.population,
-        "population_year": m.population_year,
-        "kommungrupp": m.kommungrupp,
-        "kommungrupp_code": m.kommungrupp_code,
-        "huvudgrupp_code": m.huvudgrupp_code,
-        "lan": m.lan,
-        "evidence": [
-            {
-                "file": e.file,
-                "page": e.page,
-                "heading_path": list(e.heading_path),
-                "text": e.text,
-                "label": e.label,
-                "probability": round(e.probability, 4),
-            }
-            for e in profile.evidence
-        ],
-    }
-
-
-def _year_summary(year: int, profiles: Sequence[MunicipalityProfile]) -> dict[str, Any]:
-    table = municipalities()
-    by_profile: dict[str, dict[str, int]] = {
-        name: {"municipalities": 0, "inhabitants": 0, "needs_review": 0} for name in PROFILES
-    }
-    groups: dict[str, dict[str, Any]] = {}
-    for m in table.values():
-        groups.setdefault(
-            m.kommungrupp_code,
-            {"code": m.kommungrupp_code, "name": m.kommungrupp, "municipalities": 0,
-             "profiles": {name: 0 for name in PROFILES}, "missing": 0},
-        )["municipalities"] += 1
-    processed = set()
-    for p in profiles:
-        processed.add(p.municipality.kommunkod)
-        entry = by_profile[p.profile]
-        entry["municipalities"] += 1
-        entry["inhabitants"] += p.municipality.population
-        entry["needs_review"] += int(p.needs_review)
-        groups[p.municipality.kommungrupp_code]["profiles"][p.profile] += 1
-    missing = [m for code, m in table.items() if code not in processed]
-    for m in missing:
-        groups[m.kommungrupp_code]["missing"] += 1
-    headline_profiles = (NO_DIGITAL_GOALS, INTERNAL_ONLY)
-    return {
-        "year": year,
-        "municipalities_processed": len(processed),
-        "inhabitants_processed": sum(table[code].population for code in processed),
-        "profiles": by_profile,
-        "headline": {
-            "text": HEADLINE,
-            "inhabitants": sum(by_profile[name]["inhabitants"] for name in headline_profiles),
-            "municipalities": sum(by_profile[name]["municipalities"] for name in headline_profiles),
-            "needs_review": sum(by_profile[name]["needs_review"] for name in headline_profiles),
-        },
-        "by_kommungrupp": [groups[code] for code in sorted(groups)],
-        "missing": {
-            "municipalities": len(missing),
-            "inhabitants": sum(m.population for m in missing),
-            "list": [{"kommunkod": m.kommunkod, "kommun": m.kommun} for m in missing],
-        },
-    }
-
-
-def summarize(
-    profiles: Sequence[MunicipalityProfile],
-    documents: Sequence[DocumentOutcome],
-    noise_floor: float = NOISE_FLOOR,
-    review_threshold: float = REVIEW_THRESHOLD,
-) -> dict[str, Any]:
-    """The run summary: per year, profiles → municipalities and inhabitants, the headline,
-    profiles per SKR kommungrupp, the municipalities not processed (missing, not counted as
-    having no goals); the documents; and every profile with its evidence."""
-    errors = [d for d in documents if d.status != "ok"]
-    unresolved = [d for d in documents if d.status == "ok" and not d.aggregated]
-    years = sorted({p.year for p in profiles})
-    population_years = sorted({m.population_year for m in municipalities().values()})
-    return {
-        "method": {
-            "noise_floor": noise_floor,
-            "review_threshold": review_threshold,
-            "population_year": population_years[-1],
-            "kommungrupp_edition": "SKR kommungruppsindelning 2017",
-        },
-        "documents": {
-            "total": len(documents),
-            "ok": len(documents) - len(errors) - len(unresolved),
-            "error": len(errors),
-            "unresolved": len(unresolved),
-            "errors": [{"file": d.file, "error": d.error} for d in errors],
-            "unresolved_files": [
-                {"file": d.file, "source": d.municipality_source, "note": d.municipality_note}
-                for d in unresolved
-            ],
-        },
-        "years": [_year_summary(year, [p for p in profiles if p.year == year]) for year in years],
-        "profiles": [profile_record(p) for p in profiles],
-    }
+    return [build_profile(table[code], year, groups[(code, year)], decision)
+            for code, year in sorted(groups)]

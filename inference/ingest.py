@@ -882,12 +882,19 @@ def _continues(block: _PdfBlock, prev: _Line, line: _Line, typo: _Typography) ->
 
 
 def _continues_row(block: _PdfBlock, line: _Line) -> bool:
-    """A wrapped table cell: every piece sits under a cell and goes on in lower case."""
+    """Wrapped table cells: every piece sits under a cell of the row, and either the first
+    column is empty on this line (a row starts with its label; "Utfall" over "2022") or
+    every piece goes on in lower case."""
+    pieces = []
     for piece in line.cells:
         cell = next((c for c in block.cells if abs(c[0] - piece.x0) <= 4), None)
-        if cell is None or not (piece.text[:1].islower() or cell[1].endswith(("-", ","))):
+        if cell is None:
             return False
-    return True
+        pieces.append((piece, cell))
+    if all(cell is not block.cells[0] for _, cell in pieces):
+        return True
+    return all(piece.text[:1].islower() or cell[1].endswith(("-", ","))
+               for piece, cell in pieces)
 
 
 def _extend(block: _PdfBlock, line: _Line) -> None:

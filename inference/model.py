@@ -1,13 +1,11 @@
-"""A self-describing model folder and its ONNX Runtime classifier.
+"""The ONNX Runtime classifier over one model folder.
 
-Inference reads only the folder: ``model.onnx``, ``tokenizer.json`` and
-``model.json`` (labels in order, max length, text prefix, temperature...).
-The label order is taken from ``model.json`` and never re-derived.
+Inference reads only the folder (``model_folder.ModelFolder``): the network,
+the tokenizer and ``model.json``. Labels come in the folder's order.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from collections.abc import Sequence
@@ -18,64 +16,25 @@ from typing import Any
 
 import numpy as np
 
-from mrp_classify.errors import MrpError
+from mrp_classify.inference.model_folder import (
+    ONNX_INPUTS,
+    ONNX_OUTPUT,
+    ModelFolder,
+    ModelMeta,
+)
 
 log = logging.getLogger(__name__)
 
-MODEL_JSON = "model.json"
-ONNX_FILE = "model.onnx"
-TOKENIZER_FILE = "tokenizer.json"
-MODEL_FORMAT_VERSION = 1
-
-
-class ModelFolderError(MrpError):
-    pass
+NONE_LABEL = "none"
 
 
 @dataclass(frozen=True)
-class ModelInfo:
-    """The fields of ``model.json`` that inference depends on."""
+class ModelInput:
+    """A unit as the model reads it: its text and where it stands in the document."""
 
-    labels: tuple[str, ...]
-    max_length: int
-    text_prefix: str
-    temperature: float
-    window_stride: int
-    onnx_file: str
-    raw: dict[str, Any]
-
-    @classmethod
-    def load(cls, model_dir: Path) -> ModelInfo:
-        path = Path(model_dir) / MODEL_JSON
-        if not path.is_file():
-            raise ModelFolderError(
-                f"{path}: not found; --model must point at a model folder with model.json, "
-                "model.onnx and tokenizer.json (e.g. the bundled models/ default)"
-            )
-        try:
-            raw = json.loads(path.read_text(encoding="utf-8"))
-        except json.JSONDecodeError as exc:
-            raise ModelFolderError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg})") from exc
-        if raw.get("format_version") != MODEL_FORMAT_VERSION:
-            raise ModelFolderError(
-                f"{path}: format_version {raw.get('format_version')!r} is not "
-                f"{MODEL_FORMAT_VERSION}; re-export the model with this version of mrp-classify"
-            )
-        try:
-            info = cls(
-                labels=tuple(raw["labels"]),
-                max_length=int(raw["max_length"]),
-                text_prefix=str(raw.get("text_prefix", "")),
-                temperature=float(raw.get("temperature", 1.0)),
-                window_stride=int(raw.get("window_stride", raw["max_length"] // 4)),
-                onnx_file=str(raw.get("onnx_file", ONNX_FILE)),
-                raw=raw,
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ModelFolderError(f"{path}: missing or invalid field {exc}") from exc
-        if info.temperature <= 0:
-            raise ModelFolderError(f"{path}: temperature must be positive")
-        return info
+    text: str
+    heading_path: tuple[str, ...] = ()
+    kind: str = ""
 
 
 def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
@@ -83,6 +42,28 @@ def softmax(logits: np.ndarray, temperature: float = 1.0) -> np.ndarray:
     scaled = scaled - scaled.max(axis=-1, keepdims=True)
     exp = np.exp(scaled)
     return exp / exp.sum(axis=-1, keepdims=True)
+
+
+def make_session(network: Path | bytes, threads: int = 1, optimization: str = "basic") -> Any:
+    """The one way this project opens an ONNX model.
+
+    ``basic`` optimisation (constant folding, no fused transformer kernels) keeps the
+    float operations between the integer products the same ones on every CPU, which
+    holds the cross-CPU spread down (docs/int8.md); it is as fast as ``all`` here.
+    """
+    import onnxruntime as ort
+
+    levels = {"disabled": ort.GraphOptimizationLevel.ORT_DISABLE_ALL,
+              "basic": ort.GraphOptimizationLevel.ORT_ENABLE_BASIC,
+              "extended": ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED,
+              "all": ort.GraphOptimizationLevel.ORT_ENABLE_ALL}
+    options = ort.SessionOptions()
+    options.graph_optimization_level = levels[optimization]
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    model = network if isinstance(network, bytes) else str(network)
+    return ort.InferenceSession(model, sess_options=options, providers=["CPUExecutionProvider"])
 
 
 class Classifier:
@@ -103,44 +84,33 @@ class Classifier:
     (benchmarks/README.md).
     """
 
-    def __init__(self, model_dir: Path, threads: int | None = None) -> None:
-        import onnxruntime as ort
+    def __init__(self, model: ModelFolder | Path, threads: int | None = None) -> None:
         from tokenizers import Tokenizer
 
-        self.model_dir = Path(model_dir)
-        self.info = ModelInfo.load(self.model_dir)
-        tokenizer_path = self.model_dir / TOKENIZER_FILE
-        onnx_path = self.model_dir / self.info.onnx_file
-        for required in (tokenizer_path, onnx_path):
-            if not required.is_file():
-                raise ModelFolderError(f"{required}: not found; the model folder is incomplete")
-        self.tokenizer = Tokenizer.from_file(str(tokenizer_path))
+        self.folder = model if isinstance(model, ModelFolder) else ModelFolder.load(Path(model))
+        self.meta: ModelMeta = self.folder.meta
+        self.tokenizer = Tokenizer.from_str(self.folder.tokenizer_json)
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(
-            self.info.max_length, stride=self.info.window_stride, strategy="longest_first"
-        )
-
-        self.threads = threads or _default_threads()
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Each run stays on its calling thread; parallelism is across windows (see above).
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self.session = ort.InferenceSession(
-            str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
-        self.input_names = {item.name for item in self.session.get_inputs()}
+            self.meta.max_length, stride=self.meta.window_stride, strategy="longest_first")
+        self.threads = threads or default_threads()
+        self.session = make_session(self.folder.network, 1, self.meta.graph_optimization)
+        self.needs_token_types = "token_type_ids" in {i.name for i in self.session.get_inputs()}
 
     @property
     def labels(self) -> tuple[str, ...]:
-        return self.info.labels
+        return self.meta.labels
 
-    def windows(self, texts: Sequence[str]) -> list[list[list[int]]]:
+    def render(self, items: Sequence[str | ModelInput]) -> list[str]:
+        """The model's input texts (prefix and, for a context model, headings and kind)."""
+        fmt = self.meta.input_format
+        return [fmt.render(item) if isinstance(item, str)
+                else fmt.render(item.text, item.heading_path, item.kind) for item in items]
+
+    def windows(self, items: Sequence[str | ModelInput]) -> list[list[list[int]]]:
         """Token ids of each text's windows (one window unless the text is too long)."""
-        prefixed = [self.info.text_prefix + text for text in texts]
         result = []
-        for encoding in self.tokenizer.encode_batch(prefixed):
+        for encoding in self.tokenizer.encode_batch(self.render(items)):
             result.append([encoding.ids] + [extra.ids for extra in encoding.overflowing])
         return result
 
@@ -161,20 +131,21 @@ class Classifier:
 
     def _logits_one(self, sequence: Sequence[int]) -> np.ndarray:
         ids = np.asarray([sequence], dtype=np.int64)
-        feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
-        if "token_type_ids" in self.input_names:
+        input_ids, attention_mask = ONNX_INPUTS
+        feeds = {input_ids: ids, attention_mask: np.ones_like(ids)}
+        if self.needs_token_types:
             feeds["token_type_ids"] = np.zeros_like(ids)
-        (logits,) = self.session.run(["logits"], feeds)
+        (logits,) = self.session.run([ONNX_OUTPUT], feeds)
         return np.asarray(logits[0])
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        if not texts:
+    def predict_proba(self, items: Sequence[str | ModelInput]) -> np.ndarray:
+        if not items:
             return np.zeros((0, len(self.labels)), dtype=np.float32)
-        windows = self.windows(texts)
+        windows = self.windows(items)
         flat = [window for text_windows in windows for window in text_windows]
-        probs = softmax(self.logits_for_ids(flat), self.info.temperature)
-        none_index = self.labels.index("none") if "none" in self.labels else 0
-        result = np.zeros((len(texts), len(self.labels)), dtype=np.float32)
+        probs = softmax(self.logits_for_ids(flat), self.meta.temperature)
+        none_index = self.labels.index(NONE_LABEL) if NONE_LABEL in self.labels else 0
+        result = np.zeros((len(items), len(self.labels)), dtype=np.float32)
         start = 0
         for i, text_windows in enumerate(windows):
             block = probs[start : start + len(text_windows)]
@@ -182,8 +153,8 @@ class Classifier:
             start += len(text_windows)
         return result
 
-    def predict(self, texts: Sequence[str]) -> list[str]:
-        probs = self.predict_proba(texts)
+    def predict(self, items: Sequence[str | ModelInput]) -> list[str]:
+        probs = self.predict_proba(items)
         return [self.labels[i] for i in probs.argmax(axis=1)]
 
 
@@ -196,9 +167,8 @@ def pad_token_id(tokenizer: Any) -> int:
     return 0
 
 
-def _default_threads() -> int:
+def default_threads() -> int:
     env = os.environ.get("MRP_CLASSIFY_THREADS")
     if env:
         return max(1, int(env))
     return max(1, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1)
-

@@ -15,7 +15,6 @@ once and every year's map reuses it with ``<use>``, so more years cost little.
 
 from __future__ import annotations
 
-import csv
 import functools
 import html
 import json
@@ -39,13 +38,11 @@ from mrp_classify.inference.aggregate import (
     PROFILES,
 )
 from mrp_classify.inference.municipalities import N_MUNICIPALITIES, municipalities
+from mrp_classify.inference.outputs import DOCUMENTS_FILE, REPORT_FILE, RunOutputs
 from mrp_classify.io import write_text_atomic
 
 log = logging.getLogger(__name__)
 
-REPORT_FILE = "report.html"
-SUMMARY_FILE = "summary.json"
-DOCUMENTS_FILE = "documents.csv"
 GEOJSON_FILE = "sweden_municipalities_okfse.geojson"
 
 MISSING = "missing"
@@ -106,50 +103,19 @@ class MapGeometry:
         return (x - self.x0) * self.scale + MAP_MARGIN, (y - self.y0) * self.scale + MAP_MARGIN
 
 
-def write_report(out_dir: Path) -> Path:
-    """Write ``out_dir/report.html`` from the run outputs in ``out_dir``; return its path."""
-    out_dir = Path(out_dir)
-    summary = read_summary(out_dir / SUMMARY_FILE)
-    documents = read_documents(out_dir / DOCUMENTS_FILE)
-    path = out_dir / REPORT_FILE
-    write_text_atomic(path, render(summary, documents))
+def write_report(out_dir: Path, summary: dict[str, Any] | None = None,
+                 documents: Sequence[Mapping[str, str]] | None = None) -> Path:
+    """Write ``out_dir/report.html`` from the run's summary and documents table (read from
+    ``out_dir`` unless given, as ``run`` does with what it has just written)."""
+    outputs = RunOutputs(Path(out_dir))
+    if summary is None:
+        summary = outputs.read_summary(REQUIRED_KEYS)
+    if documents is None:
+        documents = outputs.read_table(DOCUMENTS_FILE, DOCUMENT_FIELDS)
+    path = outputs.path(REPORT_FILE)
+    write_text_atomic(path, render(summary, list(documents)))
     log.info("%s: report written", path)
     return path
-
-
-def read_summary(path: Path) -> dict[str, Any]:
-    try:
-        summary = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise MrpError(f"{path}: not found; run `mrp-classify run` to create it") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise MrpError(f"{path}: unreadable ({exc}); run `mrp-classify run` again") from None
-    missing = [key for key in REQUIRED_KEYS if not isinstance(summary, dict) or key not in summary]
-    if missing:
-        raise MrpError(
-            f"{path}: no {', '.join(missing)}; it was not written by this version of "
-            "mrp-classify, run `mrp-classify run` again"
-        )
-    return summary
-
-
-def read_documents(path: Path) -> list[dict[str, str]]:
-    try:
-        with open(path, encoding="utf-8", newline="") as handle:
-            reader = csv.DictReader(handle)
-            rows = list(reader)
-            fields = reader.fieldnames or []
-    except FileNotFoundError:
-        raise MrpError(f"{path}: not found; run `mrp-classify run` to create it") from None
-    except (OSError, UnicodeDecodeError, csv.Error) as exc:
-        raise MrpError(f"{path}: unreadable ({exc}); run `mrp-classify run` again") from None
-    missing = [name for name in DOCUMENT_FIELDS if name not in fields]
-    if missing:
-        raise MrpError(
-            f"{path}: no column {', '.join(missing)}; it was not written by this version of "
-            "mrp-classify, run `mrp-classify run` again"
-        )
-    return rows
 
 
 # ---------------------------------------------------------------- map geometry

@@ -1,8 +1,9 @@
 """The main job: documents in; paragraph predictions, municipality profiles and a report out.
 
 Each finished document is stored at once, atomically, as one JSON file under
-``OUT/.state/<model fingerprint>/<sha256 of the file>.json``; the CSVs and the
-summary are always rebuilt from those files at the end. So a run killed at any
+``OUT/.state/<model fingerprint>/<sha256 of the bytes read>.json``
+(``outputs.RunOutputs``); the CSVs and the summary are always rebuilt from those
+files at the end. So a run killed at any
 point loses at most the document in progress, ``resume=True`` skips what is
 done, and an interrupted-then-resumed run writes the same bytes as an
 uninterrupted one. Failed documents are not stored: a resumed run tries them
@@ -17,9 +18,6 @@ from __future__ import annotations
 import collections
 import concurrent.futures
 import contextlib
-import csv
-import hashlib
-import json
 import logging
 import multiprocessing
 import os
@@ -28,15 +26,18 @@ from collections.abc import Callable, Generator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 from tqdm import tqdm
 
 from mrp_classify.errors import MrpError
-from mrp_classify.inference import aggregate
+from mrp_classify.inference import aggregate, summary
+from mrp_classify.inference.aggregate import ProfileDecision, unit_key
+from mrp_classify.inference.cpu import cpu_info
 from mrp_classify.inference.ingest import SUPPORTED_SUFFIXES, Limits, read_document
-from mrp_classify.inference.model import MODEL_JSON, Classifier, ModelFolderError, ModelInfo
+from mrp_classify.inference.model import Classifier, ModelInput
+from mrp_classify.inference.model_folder import ModelFolder, ModelMeta
 from mrp_classify.inference.municipalities import (
     SOURCE_MANIFEST,
     Resolution,
@@ -44,25 +45,21 @@ from mrp_classify.inference.municipalities import (
     read_manifest,
     resolve,
 )
+from mrp_classify.inference.outputs import (
+    DOCUMENT_COLUMNS,
+    MUNICIPALITIES_FILE,
+    ClassifiedUnit,
+    DocumentState,
+    ParagraphRow,
+    RunOutputs,
+)
 from mrp_classify.inference.report import write_report
-from mrp_classify.inference.segment import segment
-from mrp_classify.io import atomic_open, sha256_file, write_csv_atomic, write_json_atomic
+from mrp_classify.inference.segment import Paragraph, segment
+from mrp_classify.io import sha256_file
 
 log = logging.getLogger(__name__)
 
-STATE_DIR = ".state"
-STATE_VERSION = 1
-SUMMARY_VERSION = 1
-HEADING_SEPARATOR = " > "
-
-DOCUMENT_COLUMNS = (
-    "file", "status", "error", "sha256", "format", "kommunkod", "kommun", "year",
-    "municipality_source", "municipality_note", "pages", "paragraphs", "classified_paragraphs",
-    "words", "chars_per_page", "empty_pages", "health_flag",
-)
-PARAGRAPH_COLUMNS = (
-    "file", "kommunkod", "year", "page", "index", "heading_path", "kind", "text", "label",
-)
+SUMMARY_VERSION = 2
 
 
 class ClassifierLike(Protocol):
@@ -71,7 +68,7 @@ class ClassifierLike(Protocol):
     @property
     def labels(self) -> tuple[str, ...]: ...
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray: ...
+    def predict_proba(self, items: Sequence[ModelInput]) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ class Extraction:
     health_flag: str | None
     paragraphs: int
     words: int
-    to_classify: tuple[dict[str, Any], ...]
+    to_classify: tuple[Paragraph, ...]
 
 
 @dataclass(frozen=True)
@@ -108,11 +105,12 @@ class _Input:
     file: str
 
 
-def display_path(path: Path) -> str:
-    """The path relative to the current folder when it lies inside it, else absolute."""
+def display_path(path: Path, root: Path | None = None) -> str:
+    """The path relative to ``root`` (default: the current folder) when it lies inside it,
+    else absolute."""
     absolute = Path(os.path.abspath(path))
     try:
-        return absolute.relative_to(Path.cwd()).as_posix()
+        return absolute.relative_to(Path(os.path.abspath(root or Path.cwd()))).as_posix()
     except ValueError:
         return absolute.as_posix()
 
@@ -150,32 +148,26 @@ def collect_documents(paths: Sequence[Path], exclude: Path | None = None) -> lis
 
 
 def model_fingerprint(model_dir: Path) -> str:
-    """sha256 over the ONNX file and model.json: a new export never reuses old results."""
-    model_dir = Path(model_dir)
-    info = ModelInfo.load(model_dir)
-    digest = hashlib.sha256()
-    for name in (info.onnx_file, MODEL_JSON):
-        path = model_dir / name
-        if not path.is_file():
-            raise ModelFolderError(f"{path}: not found; the model folder is incomplete")
-        with open(path, "rb") as handle:
-            for chunk in iter(lambda: handle.read(1 << 20), b""):
-                digest.update(chunk)
-    return digest.hexdigest()
+    """sha256 over the network and model.json: a new export never reuses old results."""
+    return ModelFolder.load(Path(model_dir)).fingerprint()
 
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def extract_document(path: str, limits: Limits) -> Extraction | str:
+def extract_document(path: str, limits: Limits, expected_sha256: str = "") -> Extraction | str:
     """Read and segment one document; a failure comes back as its one-line message.
 
+    With ``expected_sha256`` the file is hashed again after reading: a file replaced
+    while it was read is an error, so results are never stored under another file's hash.
     Runs in a worker process: it returns plain data, never raises.
     """
     try:
         document = read_document(Path(path), limits)
         paragraphs = segment(document)
+        if expected_sha256 and sha256_file(Path(path)) != expected_sha256:
+            return f"{path}: the file changed while it was read; run again when it is complete"
     except MrpError as exc:
         return _one_line(str(exc))
     except Exception as exc:  # noqa: BLE001 - a broken file must not stop the batch
@@ -191,20 +183,16 @@ def extract_document(path: str, limits: Limits) -> Extraction | str:
         health_flag=health.flag,
         paragraphs=len(paragraphs),
         words=sum(p.words for p in paragraphs),
-        to_classify=tuple(
-            {"page": p.page, "index": p.index, "heading_path": list(p.heading_path),
-             "kind": p.kind, "text": p.text}
-            for p in paragraphs
-            if p.classify
-        ),
+        to_classify=tuple(p for p in paragraphs if p.classify),
     )
 
 
-Reader = Callable[[str, Limits], Extraction | str]
+Reader = Callable[[str, Limits, str], Extraction | str]
 
 
 def read_documents(
-    files: Sequence[str], limits: Limits, workers: int = 1, reader: Reader = extract_document
+    files: Sequence[str], limits: Limits, workers: int = 1, reader: Reader = extract_document,
+    hashes: dict[str, str] | None = None,
 ) -> Generator[tuple[str, Extraction | str], None, None]:
     """(file, extraction or error) in input order; with ``workers`` > 1 the reading runs in a
     process pool, ahead of the consumer, so it overlaps with the model.
@@ -215,7 +203,7 @@ def read_documents(
     """
     if workers <= 1 or len(files) <= 1:
         for file in files:
-            yield file, reader(file, limits)
+            yield file, reader(file, limits, (hashes or {}).get(file, ""))
         return
     queue = collections.deque(files)
     isolate: set[str] = set()
@@ -230,7 +218,8 @@ def read_documents(
                 if alone and in_flight:
                     break
                 file = queue.popleft()
-                in_flight.append((file, pool.submit(reader, file, limits)))
+                in_flight.append((file, pool.submit(reader, file, limits,
+                                                    (hashes or {}).get(file, ""))))
             file, future = in_flight.popleft()
             try:
                 result = future.result()
@@ -252,55 +241,18 @@ def read_documents(
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _state_path(out_dir: Path, fingerprint: str, sha256: str) -> Path:
-    return out_dir / STATE_DIR / fingerprint / f"{sha256}.json"
-
-
-def _load_state(
-    path: Path, sha256: str, fingerprint: str, labels: Sequence[str]
-) -> dict[str, Any] | None:
-    if not path.is_file():
-        return None
-    try:
-        state = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        log.warning("%s: unreadable state file, the document is processed again (%s)", path, exc)
-        return None
-    if (
-        not isinstance(state, dict)
-        or state.get("state_version") != STATE_VERSION
-        or state.get("sha256") != sha256
-        or state.get("model_fingerprint") != fingerprint
-        or state.get("labels") != list(labels)
-    ):
-        log.warning("%s: state file from another version, the document is processed again", path)
-        return None
-    return state
-
-
-def _state(
-    sha256: str, fingerprint: str, labels: Sequence[str], extraction: Extraction,
-    probabilities: np.ndarray,
-) -> dict[str, Any]:
-    classified = [
-        dict(paragraph, probabilities=[float(p) for p in row])
-        for paragraph, row in zip(extraction.to_classify, probabilities, strict=True)
-    ]
-    return {
-        "state_version": STATE_VERSION,
-        "sha256": sha256,
-        "model_fingerprint": fingerprint,
-        "labels": list(labels),
-        "format": extraction.format,
-        "title_text": extraction.title_text,
-        "pages": extraction.pages,
-        "chars_per_page": extraction.chars_per_page,
-        "empty_pages": extraction.empty_pages,
-        "health_flag": extraction.health_flag,
-        "paragraphs": extraction.paragraphs,
-        "words": extraction.words,
-        "classified": classified,
-    }
+def _state(sha256: str, fingerprint: str, labels: Sequence[str], extraction: Extraction,
+           probabilities: np.ndarray) -> DocumentState:
+    return DocumentState(
+        sha256=sha256, model_fingerprint=fingerprint, labels=tuple(labels),
+        format=extraction.format, title_text=extraction.title_text, pages=extraction.pages,
+        chars_per_page=extraction.chars_per_page, empty_pages=extraction.empty_pages,
+        health_flag=extraction.health_flag, paragraphs=extraction.paragraphs,
+        words=extraction.words,
+        classified=tuple(
+            ClassifiedUnit(p.page, p.index, p.heading_path, p.kind, p.text,
+                           tuple(float(x) for x in row))
+            for p, row in zip(extraction.to_classify, probabilities, strict=True)))
 
 
 def _check_out_dir(out_dir: Path, resume: bool) -> None:
@@ -325,10 +277,6 @@ def _resolution(
     return Resolution(code, year, SOURCE_MANIFEST, note)
 
 
-def _empty(value: object) -> object:
-    return "" if value is None else value
-
-
 def run(
     paths: Sequence[Path],
     out_dir: Path,
@@ -340,12 +288,15 @@ def run(
     quiet: bool = False,
     limits: Limits | None = None,
     classifier: ClassifierLike | None = None,
+    display_root: Path | None = None,
 ) -> RunResult:
     """Classify every document under ``paths`` and write the outputs to ``out_dir``.
 
     ``classifier`` defaults to ``Classifier(model_dir, threads)``; the model folder is always
-    read for its fingerprint, name and version. Exit code 0 when every document was
-    read and matched to a municipality and year and the report was written, else 1.
+    read for its fingerprint, name and version. File names in the outputs are relative to
+    ``display_root`` (default: the current folder) when inside it. Exit code 0 when every
+    document was read and matched to a municipality and year and the report was written,
+    else 1.
     """
     if workers < 1:
         raise MrpError(f"--workers {workers}: must be at least 1")
@@ -357,20 +308,24 @@ def run(
     _check_out_dir(out_dir, resume)
     files = collect_documents(paths, exclude=out_dir)
     manifest_entries = read_manifest(manifest) if manifest is not None else {}
-    info = ModelInfo.load(model_dir)
-    fingerprint = model_fingerprint(model_dir)
+    folder = ModelFolder.load(model_dir)
+    info = folder.meta
+    fingerprint = folder.fingerprint()
     if classifier is None:
-        classifier = Classifier(model_dir, threads)
+        classifier = Classifier(folder, threads)
     labels = tuple(classifier.labels)
     aggregate.check_labels(labels)
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    inputs = [_Input(path, display_path(path)) for path in files]
+    inputs = [_Input(path, display_path(path, display_root)) for path in files]
     if manifest_entries:
         known = {path.resolve() for path in files}
         for listed in sorted(set(manifest_entries) - known):
             log.warning("%s: listed in %s but not among the inputs", listed, manifest)
 
+    outputs = RunOutputs(out_dir)
+    path_of = {item.file: item.path for item in inputs}
+    files_by_path = {str(item.path): item.file for item in inputs}
     sha: dict[str, str] = {}
     errors: dict[str, str] = {}  # by sha256, or by file when it cannot be hashed
     todo: dict[str, str] = {}  # sha256 → the first file with that content
@@ -381,10 +336,9 @@ def run(
         except OSError as exc:
             errors[item.file] = _one_line(f"{item.file}: cannot read ({exc.strerror or exc})")
             continue
-        state_path = _state_path(out_dir, fingerprint, digest)
         if digest in todo:
             continue
-        if _load_state(state_path, digest, fingerprint, labels) is None:
+        if outputs.load_state(fingerprint, digest, labels) is None:
             todo[digest] = item.file
         else:
             resumed += 1
@@ -394,97 +348,93 @@ def run(
     with tqdm(
         total=len(inputs), initial=len(inputs) - len(todo), unit="doc", file=sys.stderr,
         disable=quiet or not sys.stderr.isatty(), dynamic_ncols=True,
-    ) as bar, contextlib.closing(read_documents(list(todo.values()), limits, workers)) as docs:
+    ) as bar, contextlib.closing(read_documents(
+            [str(path_of[file]) for file in todo.values()], limits, workers,
+            hashes={str(path_of[file]): digest for digest, file in todo.items()})) as docs:
         # closing(): a crash in the model stops the reader processes at once.
-        for file, extraction in docs:
+        for path, extraction in docs:
+            file = files_by_path[path]
             if isinstance(extraction, str):
+                # The reader names the path it opened; the outputs name the file as shown.
+                extraction = extraction.replace(path, file, 1)
                 log.warning("%s", extraction)
                 errors[sha[file]] = extraction
             else:
-                texts = [paragraph["text"] for paragraph in extraction.to_classify]
+                items = [ModelInput(p.text, p.heading_path, p.kind)
+                         for p in extraction.to_classify]
                 probabilities = (
-                    classifier.predict_proba(texts)
-                    if texts
+                    classifier.predict_proba(items)
+                    if items
                     else np.zeros((0, len(labels)), dtype=np.float32)
                 )
-                write_json_atomic(
-                    _state_path(out_dir, fingerprint, sha[file]),
-                    _state(sha[file], fingerprint, labels, extraction, probabilities),
-                )
-                bar.set_postfix_str(f"{Path(file).name}: {len(texts)} paragraphs")
+                outputs.save_state(_state(sha[file], fingerprint, labels, extraction,
+                                          probabilities))
+                bar.set_postfix_str(f"{Path(file).name}: {len(items)} paragraphs")
             bar.update()
 
     return _write_outputs(
-        inputs, out_dir, fingerprint, info, labels, sha, errors, manifest_entries,
+        inputs, outputs, fingerprint, info, labels, sha, errors, manifest_entries,
         manifest.name if manifest is not None else "", resumed,
     )
 
 
 def _write_outputs(
-    inputs: Sequence[_Input], out_dir: Path, fingerprint: str, info: ModelInfo,
+    inputs: Sequence[_Input], outputs: RunOutputs, fingerprint: str, info: ModelMeta,
     labels: tuple[str, ...], sha: dict[str, str], errors: dict[str, str],
     manifest: dict[Path, tuple[str, int | None]], manifest_name: str, resumed: int,
 ) -> RunResult:
-    # paragraphs.csv is written document by document and only paragraphs that can move a
-    # profile stay in memory: a national run's memory follows its digital paragraphs, not
-    # the length of its documents.
-    with atomic_open(out_dir / "paragraphs.csv", newline="") as handle:
-        paragraph_csv = csv.writer(handle, lineterminator="\n")
-        paragraph_csv.writerow((*PARAGRAPH_COLUMNS, *(f"p_{label}" for label in labels)))
+    decision = ProfileDecision.from_json(info.profile_decision)
+    # paragraphs.csv is written document by document and only units that can move a
+    # profile stay in memory: a national run's memory follows its digital units, not the
+    # length of its documents.
+    with outputs.paragraph_writer(labels) as write_paragraph:
         paragraph_count, document_rows, predictions, outcomes = _stream_documents(
-            inputs, out_dir, fingerprint, labels, sha, errors, manifest, manifest_name,
-            paragraph_csv)
-    profiles = aggregate.aggregate(predictions)
-    summary = {
+            inputs, outputs, fingerprint, labels, sha, errors, manifest, manifest_name,
+            decision, write_paragraph)
+    profiles = aggregate.aggregate(predictions, decision)
+    duplicates = {file: of for p in profiles for file, of in p.duplicates.items()}
+    for row in document_rows:
+        row[DOCUMENT_COLUMNS.index("duplicate_of")] = duplicates.get(str(row[0]), "")
+    run_summary = {
         "format_version": SUMMARY_VERSION,
-        "model": {
-            "name": info.raw.get("name"),
-            "version": info.raw.get("version"),
-            "labels": list(info.labels),
-            "fingerprint": fingerprint,
-        },
-        **aggregate.summarize(profiles, outcomes),
+        "model": {"name": info.name, "version": info.version, "labels": list(info.labels),
+                  "fingerprint": fingerprint},
+        "cpu": cpu_info(),
+        **summary.summarize(profiles, outcomes, decision),
     }
-    write_csv_atomic(out_dir / "documents.csv", DOCUMENT_COLUMNS, document_rows)
-    write_csv_atomic(
-        out_dir / "municipalities.csv",
-        aggregate.MUNICIPALITY_COLUMNS,
-        (aggregate.municipality_row(profile) for profile in profiles),
-    )
-    write_json_atomic(out_dir / "summary.json", summary)
+    outputs.write_table("documents.csv", DOCUMENT_COLUMNS, document_rows)
+    outputs.write_table(MUNICIPALITIES_FILE, summary.MUNICIPALITY_COLUMNS,
+                        (summary.municipality_row(profile) for profile in profiles))
+    outputs.write_summary(run_summary)
 
     report: Path | None = None
     try:
-        report = write_report(out_dir)
+        report = write_report(outputs.dir, run_summary, [
+            {name: "" if cell is None else str(cell)
+             for name, cell in zip(DOCUMENT_COLUMNS, row, strict=True)}
+            for row in document_rows])
     except Exception as exc:  # noqa: BLE001 - the CSVs are written; report the failure
         log.error("%s: the report could not be written (%s: %s); the CSVs and summary.json "
-                  "are complete", out_dir / "report.html", type(exc).__name__, exc)
+                  "are complete", outputs.dir / "report.html", type(exc).__name__, exc)
         log.debug("report failure", exc_info=True)
 
-    documents = summary["documents"]
+    documents = run_summary["documents"]
     complete = documents["error"] == 0 and documents["unresolved"] == 0 and report is not None
     return RunResult(
-        documents=len(inputs),
-        ok=documents["ok"],
-        errors=documents["error"],
-        unresolved=documents["unresolved"],
-        resumed=resumed,
-        paragraphs=paragraph_count,
-        profiles=len(profiles),
-        report=report,
-        exit_code=0 if complete else 1,
+        documents=len(inputs), ok=documents["ok"], errors=documents["error"],
+        unresolved=documents["unresolved"], resumed=resumed, paragraphs=paragraph_count,
+        profiles=len(profiles), report=report, exit_code=0 if complete else 1,
     )
 
 
 def _stream_documents(
-    inputs: Sequence[_Input], out_dir: Path, fingerprint: str, labels: tuple[str, ...],
+    inputs: Sequence[_Input], outputs: RunOutputs, fingerprint: str, labels: tuple[str, ...],
     sha: dict[str, str], errors: dict[str, str], manifest: dict[Path, tuple[str, int | None]],
-    manifest_name: str, paragraph_csv: Any,
+    manifest_name: str, decision: ProfileDecision, write_paragraph: Callable[[ParagraphRow], None],
 ) -> tuple[int, list[list[object]], list[aggregate.DocumentPredictions],
            list[aggregate.DocumentOutcome]]:
     """Read each document's state file: write its paragraphs.csv rows at once; return the
-    paragraph count, documents.csv rows, outcomes and predictions without clear-none
-    paragraphs."""
+    paragraph count, documents.csv rows, outcomes and predictions without clear-none units."""
     table = municipalities()
     paragraph_count = 0
     document_rows: list[list[object]] = []
@@ -494,54 +444,43 @@ def _stream_documents(
         state = None
         error = errors.get(sha.get(item.file, item.file), "")
         if not error:
-            state_path = _state_path(out_dir, fingerprint, sha[item.file])
-            state = _load_state(state_path, sha[item.file], fingerprint, labels)
+            state = outputs.load_state(fingerprint, sha[item.file], labels)
             if state is None:
-                error = f"{item.file}: result missing from {state_path}; run again"
-        title_text = state["title_text"] if state else ""
-        resolution = _resolution(item.path, title_text, manifest, manifest_name)
+                error = (f"{item.file}: result missing from "
+                         f"{outputs.state_path(fingerprint, sha[item.file])}; run again")
+        resolution = _resolution(item.path, state.title_text if state else "", manifest,
+                                 manifest_name)
         code, year = resolution.kommunkod, resolution.year
-        kommun = table[code].kommun if code else ""
-        municipality = [
-            _empty(code), kommun, _empty(year), resolution.source, resolution.note,
-        ]
+        municipality = [code, table[code].kommun if code else "", year, resolution.source,
+                        resolution.note]
         if state is None:
-            document_rows.append(
-                [item.file, "error", error, sha.get(item.file, ""), "",
-                 *municipality, "", "", "", "", "", "", ""]
-            )
+            document_rows.append([item.file, "error", error, sha.get(item.file, ""), "",
+                                  *municipality, "", "", "", "", "", "", "", ""])
             outcomes.append(aggregate.DocumentOutcome(
-                item.file, "error", error, False, resolution.source, resolution.note
-            ))
+                item.file, "error", error, False, resolution.source, resolution.note))
             continue
-        classified = state["classified"]
         document_rows.append(
-            [item.file, "ok", "", sha[item.file], state["format"], *municipality,
-             state["pages"], state["paragraphs"], len(classified), state["words"],
-             f"{state['chars_per_page']:.1f}", state["empty_pages"],
-             _empty(state["health_flag"])]
-        )
+            [item.file, "ok", "", sha[item.file], state.format, *municipality, state.pages,
+             state.paragraphs, len(state.classified), state.words,
+             f"{state.chars_per_page:.1f}", state.empty_pages, state.health_flag, ""])
         paragraphs = []
-        for entry in classified:
-            probs = entry["probabilities"]
-            label = labels[max(range(len(labels)), key=probs.__getitem__)]
-            paragraph_csv.writerow(
-                [item.file, _empty(code), _empty(year), entry["page"], entry["index"],
-                 HEADING_SEPARATOR.join(entry["heading_path"]), entry["kind"], entry["text"],
-                 label, *(f"{p:.4f}" for p in probs)]
-            )
+        for unit in state.classified:
+            probabilities = dict(zip(labels, unit.probabilities, strict=True))
+            label = decision.unit_label(probabilities)
+            write_paragraph(ParagraphRow(
+                item.file, "" if code is None else code, "" if year is None else str(year),
+                unit.page, unit.index, unit.heading_path, unit.kind, unit.text, label,
+                unit.probabilities))
             paragraph_count += 1
             paragraphs.append(aggregate.ParagraphPrediction(
-                item.file, entry["page"], entry["index"], tuple(entry["heading_path"]),
-                entry["text"], label, dict(zip(labels, probs, strict=True)),
-            ))
+                item.file, unit.page, unit.index, unit.heading_path, unit.text, label,
+                probabilities))
         outcomes.append(aggregate.DocumentOutcome(
-            item.file, "ok", "", resolution.complete, resolution.source, resolution.note
-        ))
+            item.file, "ok", "", resolution.complete, resolution.source, resolution.note))
         if resolution.complete and code is not None and year is not None:
             predictions.append(aggregate.DocumentPredictions(
-                item.file, sha[item.file], code, year, state["words"], paragraphs
-            ).without_clear_none())
+                item.file, sha[item.file], code, year, state.words, paragraphs,
+                frozenset(unit_key(u.text) for u in state.classified)).without_clear_none())
         else:
             log.warning("%s: not counted in a profile: %s", item.file, resolution.note)
     return paragraph_count, document_rows, predictions, outcomes

@@ -1,7 +1,7 @@
 """Turn a document's text blocks into the paragraphs that are classified.
 
-The unit follows the labelling guide: running text, a bullet list together
-with its lead-in sentence, or one row of a goal table. Headings become the
+The unit follows the labelling guide: running text, one bullet-list item
+together with its lead-in sentence, or one row of a goal table. Headings become the
 heading path of the paragraphs under them; budget rows that hold only figures
 and bare headings are kept for context but not sent to the model.
 """
@@ -61,12 +61,14 @@ class Paragraph:
     text: str
     kind: str  # "text" | "list" | "table_goal" | "table_numeric" | "heading"
     classify: bool  # False for number-only budget rows and bare headings
-    words: int
+    words: int  # the unit's words, a repeated lead-in not counted again
 
 
 def segment(doc: ExtractedDocument) -> list[Paragraph]:
     """Paragraphs of a document in reading order, each with its heading path and page."""
     drafts: list[tuple[int, tuple[str, ...], str, str]] = []  # page, path, text, kind
+    # A lead-in repeated in each of its items counts once in the document's words.
+    repeated_words: dict[int, int] = {}
     path: list[tuple[int, str]] = []
     blocks = doc.blocks
     i = 0
@@ -84,21 +86,25 @@ def segment(doc: ExtractedDocument) -> list[Paragraph]:
             end = i
             while end < len(blocks) and blocks[end].kind == LIST_ITEM:
                 end += 1
-            items = [item.text for item in blocks[i:end]]
-            page = block.page
             # Every block before a list made exactly one draft, so drafts[-1] is the
-            # block just before it.
+            # block just before it. Each item is a unit of its own, read with its lead-in
+            # (ANNOTATION.md): one digital item among eight must not make, or hide in, a
+            # unit of the whole list.
+            lead = None
             if drafts and _is_lead_in(drafts[-1], headings):
-                lead_page, _, lead, _ = drafts.pop()
-                items.insert(0, lead)
-                page = lead_page
-            drafts.append((page, headings, "\n".join(items), KIND_LIST))
+                lead = drafts.pop()[2]
+            for n, item in enumerate(blocks[i:end]):
+                text = f"{lead}\n{item.text}" if lead else item.text
+                if lead and n:
+                    repeated_words[len(drafts)] = len(lead.split())
+                drafts.append((item.page, headings, text, KIND_LIST))
             i = end
         else:
             drafts.append((block.page, headings, block.text, _kind(block)))
             i += 1
     return [
-        Paragraph(page, index, headings, text, kind, _classify(kind, text), len(text.split()))
+        Paragraph(page, index, headings, text, kind, _classify(kind, text),
+                  len(text.split()) - repeated_words.get(index, 0))
         for index, (page, headings, text, kind) in enumerate(drafts)
     ]
 

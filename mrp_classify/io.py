@@ -74,3 +74,17 @@ def sha256_file(path: Path, chunk_size: int = 1 << 20) -> str:
         for chunk in iter(lambda: handle.read(chunk_size), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+# A spreadsheet runs a cell that starts like a formula; a leading space keeps it text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """The cell with a leading space when Excel or LibreOffice would run it as a formula."""
+    return " " + cell if cell.startswith(_FORMULA_START) else cell
+
+
+def from_spreadsheet(cell: str) -> str:
+    """``spreadsheet_safe`` undone."""
+    return cell[1:] if cell.startswith(" ") and cell[1:].startswith(_FORMULA_START) else cell

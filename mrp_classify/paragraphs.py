@@ -12,10 +12,10 @@ from typing import IO, Any
 from tqdm import tqdm
 
 from mrp_classify.errors import MrpError
+from mrp_classify.evaluation import evaluate_records
 from mrp_classify.inference.model import Classifier
 from mrp_classify.io import atomic_open, refuse_overwrite, write_json_atomic
 from mrp_classify.labelset import load_valid
-from mrp_classify.metrics import classification_report
 
 log = logging.getLogger(__name__)
 
@@ -74,13 +74,10 @@ def evaluate_labels(labels_path: Path, model_dir: Path, json_out: Path | None = 
     if json_out is not None:
         refuse_overwrite(json_out, force)
     records = load_valid([Path(labels_path)])
-    classifier = Classifier(model_dir)
-    labels = list(classifier.labels)
-    unknown = sorted({r.label for r in records} - set(labels))
-    if unknown:
-        raise MrpError(f"{labels_path}: labels {unknown} are not among the model's {labels}")
-    probs = classifier.predict_proba([r.text for r in records])
-    report = classification_report([labels.index(r.label) for r in records], probs, labels)
+    try:
+        report = evaluate_records(Path(model_dir), records).report
+    except MrpError as exc:
+        raise MrpError(f"{labels_path}: {exc}") from None
     report["model"] = str(model_dir)
     if json_out is not None:
         write_json_atomic(json_out, report)

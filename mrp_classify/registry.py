@@ -10,27 +10,27 @@ Comparisons and promotions evaluate the models now, on the current labels
 ``model.json``: both models see the same test paragraphs, those whose group
 (municipality, else document) the stable hash puts in the test split of the
 reference model's training config (``split_salt``, ``test_fraction``), i.e.
-``training.data.group_bucket``, which needs no training extra. ``compare``
+``splits.SplitSpec``, which needs no training extra. ``compare``
 uses model A's split, ``promote`` the candidate's, so the model that claims
 to be better is never scored on its own training data.
 """
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from mrp_classify.errors import MrpError
-from mrp_classify.inference.model import MODEL_JSON, ModelInfo
+from mrp_classify.evaluation import RecordEvaluation, evaluate_records
+from mrp_classify.inference.model_folder import MODEL_JSON, ModelFolder
+from mrp_classify.inference.outputs import DOCUMENTS_FILE, RunOutputs
 from mrp_classify.io import write_text_atomic
 from mrp_classify.labelset import Record, default_labels_dir, load_valid
-from mrp_classify.metrics import classification_report
 from mrp_classify.paths import DEFAULT_POINTER, models_root
+from mrp_classify.splits import SplitSpec
 
 log = logging.getLogger(__name__)
 
@@ -78,15 +78,14 @@ def list_versions(root: Path | None = None) -> list[ModelVersion]:
         folder = info_path.parent
         if folder.name.startswith(".") or folder.parent.name.startswith("."):
             continue  # a model still being written by training
-        info = ModelInfo.load(folder).raw
-        test = (info.get("metrics") or {}).get("test") or {}
+        meta = ModelFolder.load(folder).meta
         versions.append(ModelVersion(
             name=folder.parent.name, version=folder.name, path=folder,
             default=f"{folder.parent.name}/{folder.name}" == current,
-            created=str(info.get("created", "")),
-            data_hash=str((info.get("training_data") or {}).get("sha256", "")),
+            created=meta.created,
+            data_hash=str(meta.training_data.get("sha256", "")),
             size_bytes=_folder_bytes(folder),
-            test_macro_f1=test.get("macro_f1")))
+            test_macro_f1=meta.test_macro_f1()))
     return sorted(versions, key=lambda v: (v.name, _version_key(v.version)))
 
 
@@ -149,46 +148,26 @@ class HeldOutSplit:
 
 
 def _split_config(model_dir: Path) -> tuple[str, float]:
-    config = ModelInfo.load(model_dir).raw.get("config") or {}
-    try:
-        return str(config["split_salt"]), float(config["test_fraction"])
-    except (KeyError, TypeError, ValueError) as exc:
-        raise MrpError(f"{model_dir / MODEL_JSON}: no split_salt/test_fraction in 'config'; "
-                       "cannot tell its test split (retrain it with this version)") from exc
+    spec = SplitSpec.from_config(ModelFolder.load(model_dir).meta.config,
+                                 str(model_dir / MODEL_JSON))
+    return spec.salt, spec.test_fraction
 
 
 def held_out_split(model_dir: Path, labels: Path | None = None) -> HeldOutSplit:
     """The current labels whose group falls in the test split of ``model_dir``'s config."""
-    from mrp_classify.training.data import group_bucket
-
     salt, fraction = _split_config(model_dir)
+    spec = SplitSpec(salt, fraction)
     records = load_valid([labels or default_labels_dir()])
-    test = tuple(r for r in records if group_bucket(r.group, salt) < fraction)
+    test = tuple(r for r in records if spec.in_test(r))
     if not test:
         raise MrpError(f"{labels or default_labels_dir()}: no labelled paragraph falls in the "
                        f"test split of {model_dir}; label paragraphs of more municipalities")
     return HeldOutSplit(salt, fraction, test)
 
 
-@dataclass(frozen=True)
-class Evaluation:
-    report: dict[str, Any]
-    predicted: tuple[str, ...]
-
-
-def evaluate(model_dir: Path, records: Sequence[Record]) -> Evaluation:
+def evaluate(model_dir: Path, records: Sequence[Record]) -> RecordEvaluation:
     """Metrics of a model on labelled records, through the inference code path."""
-    from mrp_classify.inference.model import Classifier
-
-    classifier = Classifier(model_dir)
-    labels = list(classifier.labels)
-    unknown = sorted({r.label for r in records} - set(labels))
-    if unknown:
-        raise MrpError(f"{model_dir}: labels {unknown} of the test paragraphs are not among the "
-                       f"model's {labels}")
-    probs = classifier.predict_proba([r.text for r in records])
-    report = classification_report([labels.index(r.label) for r in records], probs, labels)
-    return Evaluation(report, tuple(labels[i] for i in probs.argmax(axis=1)))
+    return evaluate_records(model_dir, records)
 
 
 # ---------------------------------------------------------------- compare
@@ -220,8 +199,8 @@ class Comparison:
     b: str
     split: HeldOutSplit
     split_note: str
-    a_eval: Evaluation
-    b_eval: Evaluation
+    a_eval: RecordEvaluation
+    b_eval: RecordEvaluation
     run: RunComparison | None
 
     @property
@@ -244,52 +223,45 @@ def compare(a: Path, b: Path, labels: Path | None = None, run_dir: Path | None =
                       evaluate(b, split.records), run)
 
 
-def _documents(run_dir: Path) -> dict[str, tuple[str, int]]:
-    """sha256 and word count per file from the run's documents.csv, when there is one."""
-    path = run_dir / "documents.csv"
-    if not path.is_file():
-        return {}
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        return {row["file"]: (row.get("sha256") or row["file"], int(row.get("words") or 0))
-                for row in csv.DictReader(handle)}
-
-
 def compare_on_run(a: Path, b: Path, run_dir: Path) -> RunComparison:
-    """Re-classify a run's paragraphs with both models and compare the municipality
-    profiles that the run's aggregation rules give."""
+    """Re-classify a run's units with both models and compare the municipality profiles
+    that the run's aggregation rules give."""
     from mrp_classify.inference import aggregate
-    from mrp_classify.inference.model import Classifier
-    from mrp_classify.suggest import PARAGRAPHS_FILE, read_run_paragraphs
+    from mrp_classify.inference.model import Classifier, ModelInput
 
-    run_dir = Path(run_dir)
-    paragraphs, _ = read_run_paragraphs(run_dir / PARAGRAPHS_FILE, (), need_probabilities=False)
-    texts = [p.text for p in paragraphs]
-    documents = _documents(run_dir)
+    outputs = RunOutputs(Path(run_dir))
+    paragraphs = list(outputs.read_paragraphs())
+    documents = {row["file"]: (row.get("sha256") or row["file"], int(row.get("words") or 0))
+                 for row in outputs.read_documents()} if outputs.path(
+                     DOCUMENTS_FILE).is_file() else {}
+    items = [ModelInput(p.text, p.heading_path, p.kind) for p in paragraphs]
     profiles = []
     predicted: list[list[str]] = []
     for model_dir in (a, b):
         classifier = Classifier(model_dir)
         aggregate.check_labels(classifier.labels)
-        probs = classifier.predict_proba(texts)
+        decision = aggregate.ProfileDecision.from_json(classifier.meta.profile_decision)
+        probs = classifier.predict_proba(items)
         labels = classifier.labels
-        predicted.append([labels[int(i)] for i in probs.argmax(axis=1)])
+        unit_labels = [decision.unit_label(dict(zip(labels, row, strict=True))) for row in probs]
+        predicted.append(unit_labels)
         by_file: dict[str, list[aggregate.ParagraphPrediction]] = defaultdict(list)
-        for paragraph, row in zip(paragraphs, probs, strict=True):
+        for paragraph, row, label in zip(paragraphs, probs, unit_labels, strict=True):
             if not (paragraph.kommunkod and paragraph.year):
                 continue  # not matched to a municipality-year: not in any profile
             by_file[paragraph.file].append(aggregate.ParagraphPrediction(
-                paragraph.file, int(paragraph.page or 0), int(paragraph.index or 0),
-                (paragraph.heading_path,), paragraph.text, labels[int(row.argmax())],
-                {label: float(p) for label, p in zip(labels, row, strict=True)}))
+                paragraph.file, paragraph.page, paragraph.index, paragraph.heading_path,
+                paragraph.text, label,
+                {name: float(p) for name, p in zip(labels, row, strict=True)}))
         first = {p.file: p for p in paragraphs}
         predictions = []
-        for file, items in by_file.items():
+        for file, units in by_file.items():
             sha256, words = documents.get(file, (file, 0))
             predictions.append(aggregate.DocumentPredictions(
                 file=file, sha256=sha256, kommunkod=first[file].kommunkod,
-                year=int(first[file].year), words=words, paragraphs=items))
+                year=int(first[file].year), words=words, paragraphs=units))
         profiles.append({(profile.municipality.kommunkod, profile.year): profile
-                         for profile in aggregate.aggregate(predictions)})
+                         for profile in aggregate.aggregate(predictions, decision)})
     changes = []
     for key in sorted(profiles[0]):
         before, after = profiles[0][key], profiles[1][key]
@@ -297,7 +269,8 @@ def compare_on_run(a: Path, b: Path, run_dir: Path) -> RunComparison:
             changes.append(ProfileChange(*key, before.municipality.kommun, before.profile,
                                          before.confidence, after.profile, after.confidence))
     changed = sum(1 for x, y in zip(*predicted, strict=True) if x != y)
-    return RunComparison(run_dir, len(paragraphs), changed, len(profiles[0]), tuple(changes))
+    return RunComparison(Path(run_dir), len(paragraphs), changed, len(profiles[0]),
+                         tuple(changes))
 
 
 def format_comparison(c: Comparison) -> str:

@@ -43,13 +43,18 @@ import numpy as np
 
 from mrp_classify.errors import MrpError
 from mrp_classify.inference.municipalities import municipalities
-from mrp_classify.io import atomic_open, refuse_overwrite, write_json_atomic, write_text_atomic
+from mrp_classify.inference.outputs import HEADING_SEPARATOR, ParagraphRow, RunOutputs
+from mrp_classify.io import (
+    atomic_open,
+    refuse_overwrite,
+    spreadsheet_safe,
+    write_json_atomic,
+    write_text_atomic,
+)
 from mrp_classify.labelset import Schema, default_labels_dir, normalise_text
 
 log = logging.getLogger(__name__)
 
-PARAGRAPHS_FILE = "paragraphs.csv"
-RUN_COLUMNS = ("file", "kommunkod", "year", "page", "index", "heading_path", "text")
 BASE_COLUMNS = ("id", "text", "label", "heading_path", "kommunkod", "kommun", "year", "file",
                 "page")
 NOTE_COLUMN = "note"
@@ -70,22 +75,6 @@ _EMPTY_RANGE = np.uint64(2**64 - 1)
 # Odd multipliers that fold a band's minima into one bucket key.
 _BAND_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
                       0xD6E8FEB86659FD93], dtype=np.uint64)
-# Spreadsheets run a cell that starts like a formula; a leading space keeps it text and
-# is stripped again on import.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-@dataclass(frozen=True)
-class RunParagraph:
-    """One row of a run's ``paragraphs.csv``."""
-
-    file: str
-    kommunkod: str
-    year: str
-    page: str
-    index: str
-    heading_path: str
-    text: str
 
 
 @dataclass(frozen=True)
@@ -120,35 +109,14 @@ def queue_paths(out: Path) -> QueuePaths:
                       out.with_name(out.name + ".labelstudio.xml"))
 
 
-def read_run_paragraphs(path: Path, labels: Sequence[str], need_probabilities: bool
-                        ) -> tuple[list[RunParagraph], np.ndarray]:
-    """The paragraphs of a run and their ``p_<label>`` columns in ``labels`` order (no
-    columns unless ``need_probabilities``)."""
-    if not path.is_file():
-        raise MrpError(f"{path}: not found; give the --out folder of 'mrp-classify run'")
-    with open(path, encoding="utf-8-sig", newline="") as handle:
-        reader = csv.DictReader(handle)
-        columns = set(reader.fieldnames or ())
-        wanted = list(RUN_COLUMNS)
-        if need_probabilities:
-            wanted += [f"p_{label}" for label in labels]
-        missing = [column for column in wanted if column not in columns]
-        if missing:
-            fix = ("pass --model to score the paragraphs" if
-                   all(c.startswith("p_") for c in missing) else "is it a run's paragraphs.csv?")
-            raise MrpError(f"{path}: missing column(s) {', '.join(missing)}; {fix}")
-        paragraphs: list[RunParagraph] = []
-        probabilities: list[list[float]] = []
-        for row_number, row in enumerate(reader, start=2):
-            paragraphs.append(RunParagraph(*(row[column] or "" for column in RUN_COLUMNS)))
-            if need_probabilities:
-                try:
-                    probabilities.append([float(row[f"p_{label}"]) for label in labels])
-                except (TypeError, ValueError) as exc:
-                    raise MrpError(f"{path}:{row_number}: probability is not a number "
-                                   f"({exc}); rewrite the file with 'mrp-classify run'") from exc
+def read_run_paragraphs(run_dir: Path, labels: Sequence[str], need_probabilities: bool
+                        ) -> tuple[list[ParagraphRow], np.ndarray]:
+    """The units of a run and their ``p_<label>`` columns in ``labels`` order (no columns
+    unless ``need_probabilities``)."""
+    paragraphs = list(RunOutputs(run_dir).read_paragraphs(labels, need_probabilities))
     width = len(labels) if need_probabilities else 0
-    return paragraphs, np.asarray(probabilities, dtype=np.float64).reshape(len(paragraphs), width)
+    probabilities = np.asarray([p.probabilities for p in paragraphs], dtype=np.float64)
+    return paragraphs, probabilities.reshape(len(paragraphs), width)
 
 
 def labelled_texts(labels_dir: Path) -> set[str]:
@@ -303,10 +271,6 @@ def paragraph_id(kommunkod: str, year: str, text: str) -> str:
     return f"{kommunkod or 'unknown'}-{year or 'unknown'}-{digest}"
 
 
-def _cell(value: str) -> str:
-    return " " + value if value.startswith(_FORMULA_START) else value
-
-
 def labelstudio_config(labels: Sequence[str]) -> str:
     """A Label Studio labelling config: the paragraph, its context, one choice per label."""
     choices = "\n".join(f"    <Choice value={quoteattr(label)}/>" for label in labels)
@@ -331,7 +295,7 @@ def write_queue(paths: QueuePaths, rows: Sequence[dict[str, Any]], labels: Seque
     probability_columns = [f"p_{label}" for label in labels]
     header = (*BASE_COLUMNS, *probability_columns, NOTE_COLUMN)
     text_columns = {"text", "heading_path", "file", "kommun"}
-    table = [[_cell(str(row.get(column, ""))) if column in text_columns
+    table = [[spreadsheet_safe(str(row.get(column, ""))) if column in text_columns
               else row.get(column, "") for column in header] for row in rows]
     with atomic_open(paths.csv, encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle, delimiter=delimiter, lineterminator="\n")
@@ -359,7 +323,7 @@ def suggest(run_dir: Path, n: int, out: Path, labels_dir: Path | None = None,
         refuse_overwrite(path, force)
     labels = Schema.load().labels
     labelled = labelled_texts(Path(labels_dir) if labels_dir else default_labels_dir())
-    paragraphs, stored = read_run_paragraphs(Path(run_dir) / PARAGRAPHS_FILE, labels,
+    paragraphs, stored = read_run_paragraphs(Path(run_dir), labels,
                                              need_probabilities=model_dir is None)
     probabilities = stored if model_dir is None else _score(model_dir, paragraphs, labels)
 
@@ -397,7 +361,8 @@ def suggest(run_dir: Path, n: int, out: Path, labels_dir: Path | None = None,
         rows.append({
             "id": paragraph_id(paragraph.kommunkod, paragraph.year, paragraph.text),
             "text": paragraph.text, "label": "",
-            "heading_path": paragraph.heading_path, "kommunkod": paragraph.kommunkod,
+            "heading_path": HEADING_SEPARATOR.join(paragraph.heading_path),
+            "kommunkod": paragraph.kommunkod,
             "kommun": municipality.kommun if municipality else "", "year": paragraph.year,
             "file": paragraph.file, "page": paragraph.page, NOTE_COLUMN: "",
             **{f"p_{label}": f"{float(p):.4f}"
@@ -411,14 +376,15 @@ def suggest(run_dir: Path, n: int, out: Path, labels_dir: Path | None = None,
         kommungrupper=len({group_of[i] for i in picked}))
 
 
-def _score(model_dir: Path, paragraphs: Sequence[RunParagraph], labels: Sequence[str]
+def _score(model_dir: Path, paragraphs: Sequence[ParagraphRow], labels: Sequence[str]
            ) -> np.ndarray:
-    from mrp_classify.inference.model import Classifier
+    from mrp_classify.inference.model import Classifier, ModelInput
 
     classifier = Classifier(model_dir)
     if sorted(classifier.labels) != sorted(labels):
         raise MrpError(f"{model_dir}: the model's labels {list(classifier.labels)} are not the "
                        f"schema's {list(labels)}")
-    probabilities = classifier.predict_proba([p.text for p in paragraphs])
+    probabilities = classifier.predict_proba(
+        [ModelInput(p.text, p.heading_path, p.kind) for p in paragraphs])
     order = [classifier.labels.index(label) for label in labels]
     return np.asarray(probabilities[:, order], dtype=np.float64)

@@ -1,4 +1,5 @@
-"""Aggregation rules on hand-made predictions."""
+"""Aggregation rules on hand-made predictions: the profile decision of ANNOTATION.md,
+strongest-unit confidence, duplicates counted once."""
 
 from __future__ import annotations
 
@@ -6,17 +7,16 @@ import pytest
 
 from mrp_classify.errors import MrpError
 from mrp_classify.inference.aggregate import (
-    MUNICIPALITY_COLUMNS,
+    DEFAULT_DECISION,
     DocumentOutcome,
     DocumentPredictions,
     ParagraphPrediction,
+    ProfileDecision,
     aggregate,
     check_labels,
-    municipality_row,
-    profile_probabilities,
-    summarize,
 )
 from mrp_classify.inference.municipalities import municipalities
+from mrp_classify.inference.summary import MUNICIPALITY_COLUMNS, municipality_row, summarize
 
 LABELS = ("none", "internal_efficiency", "citizen_facing")
 CLEAR_NONE = (0.99, 0.005, 0.005)
@@ -25,9 +25,15 @@ CLEAR_NONE = (0.99, 0.005, 0.005)
 def para(probs: tuple[float, float, float], index: int = 0, page: int = 1,
          file: str = "a.pdf", text: str = "") -> ParagraphPrediction:
     probabilities = dict(zip(LABELS, probs, strict=True))
-    label = max(LABELS, key=lambda name: probabilities[name])
-    return ParagraphPrediction(file, page, index, ("Mål",), text or f"p{index}", label,
-                               probabilities)
+    label = ProfileDecision().unit_label(probabilities)
+    return ParagraphPrediction(file, page, index, ("Mål",), text or f"stycke {_word(index)}",
+                               label, probabilities)
+
+
+def _word(n: int) -> str:
+    """Distinct texts whose digits do not count (units differing only in digits are one)."""
+    letters = "abcdefghij"
+    return "".join(letters[int(d)] for d in str(n))
 
 
 def doc(paragraphs: list[ParagraphPrediction], code: str = "2184", year: int = 2025,
@@ -39,8 +45,9 @@ def nones(n: int, start: int = 0) -> list[ParagraphPrediction]:
     return [para(CLEAR_NONE, index=start + i) for i in range(n)]
 
 
-def one_profile(paragraphs: list[ParagraphPrediction], **kwargs: float):
-    (profile,) = aggregate([doc(paragraphs)], **kwargs)
+def one_profile(paragraphs: list[ParagraphPrediction],
+                decision: ProfileDecision = DEFAULT_DECISION):
+    (profile,) = aggregate([doc(paragraphs)], decision)
     return profile
 
 
@@ -53,12 +60,9 @@ def test_profile_rules_from_predicted_labels() -> None:
 
 
 def test_profile_probabilities_sum_to_one() -> None:
-    probs = profile_probabilities(
-        [dict(zip(LABELS, p, strict=True)) for p in [(0.2, 0.5, 0.3), (0.6, 0.3, 0.1)]]
-    )
-    assert sum(probs.values()) == pytest.approx(1.0)
-    assert probs["citizen_facing"] == pytest.approx(1 - 0.7 * 0.9)
-    assert probs["no_digital_goals"] == pytest.approx(0.2 * 0.6)
+    profile = one_profile(nones(5) + [para((0.2, 0.5, 0.3), 9), para((0.6, 0.3, 0.1), 10)])
+    assert sum(profile.probabilities.values()) == pytest.approx(1.0)
+    assert profile.probabilities[profile.profile] == pytest.approx(profile.confidence)
 
 
 def test_one_borderline_paragraph_decides_with_its_own_confidence() -> None:
@@ -68,42 +72,81 @@ def test_one_borderline_paragraph_decides_with_its_own_confidence() -> None:
     assert profile.needs_review
 
 
-def test_noise_floor_keeps_clear_none_paragraphs_from_accumulating() -> None:
+def test_weak_units_do_not_add_up_to_a_confident_profile() -> None:
+    """Three 0.55 units in one plan are not three independent witnesses: no 0.9."""
+    weak = [para((0.45, 0.55, 0.0), 500 + i) for i in range(3)]
+    profile = one_profile(nones(900) + weak)
+    assert profile.profile == "internal_only"
+    assert profile.confidence == pytest.approx(0.55, abs=0.01)
+    assert profile.needs_review
+
+
+def test_clear_none_paragraphs_do_not_accumulate() -> None:
     quiet = [para((0.96, 0.02, 0.02), i) for i in range(5000)]
     profile = one_profile(quiet)
     assert profile.profile == "no_digital_goals"
-    assert profile.confidence == pytest.approx(1.0)
+    assert profile.confidence == pytest.approx(0.96)
     assert not profile.needs_review
-    # Without the floor, 5000 × 0.04 would make "no goals" practically impossible.
-    assert one_profile(quiet, noise_floor=0.0).confidence < 1e-6
 
 
 def test_uncertain_paragraph_among_999_none_is_flagged_not_silently_flipped() -> None:
     leaning_citizen = one_profile(nones(999) + [para((0.45, 0.05, 0.50), 999)])
     assert leaning_citizen.profile == "citizen_facing"
     assert leaning_citizen.needs_review
-    leaning_none = one_profile(nones(999) + [para((0.50, 0.05, 0.45), 999)])
+    leaning_none = one_profile(nones(999) + [para((0.55, 0.05, 0.40), 999)])
     assert leaning_none.profile == "no_digital_goals"
-    assert leaning_none.confidence == pytest.approx(0.50)
+    assert leaning_none.confidence == pytest.approx(0.55)
     assert leaning_none.needs_review
-    assert leaning_none.evidence[0].text == "p999"
+    assert leaning_none.evidence[0].text == "stycke jjj"
 
 
 def test_confident_profiles_need_no_review() -> None:
     profile = one_profile(nones(500) + [para((0.02, 0.03, 0.95), 7)])
     assert profile.confidence == pytest.approx(0.95)
     assert not profile.needs_review
-    assert one_profile(nones(10), review_threshold=1.1).needs_review
+    assert one_profile(nones(10), ProfileDecision(review_threshold=1.1)).needs_review
 
 
 def test_internal_only_confidence_includes_the_chance_of_a_hidden_citizen_paragraph() -> None:
     profile = one_profile(nones(50) + [para((0.05, 0.70, 0.25), 1), para((0.05, 0.70, 0.25), 2)])
     assert profile.profile == "internal_only"
-    # No citizen paragraph (0.75²) minus no digital paragraph at all (0.05²).
-    assert profile.confidence == pytest.approx(0.75**2 - 0.05**2)
+    # The strongest digital unit (0.95) times no citizen-facing unit (1 − 0.25).
+    assert profile.confidence == pytest.approx(0.95 * 0.75)
     assert profile.needs_review
     sure = one_profile(nones(50) + [para((0.02, 0.96, 0.02), 1)])
-    assert sure.confidence == pytest.approx(0.96)
+    assert sure.confidence == pytest.approx(0.98 * 0.98)
+
+
+def test_unit_threshold_decides_what_is_a_goal() -> None:
+    units = nones(20) + [para((0.35, 0.40, 0.25), 30)]
+    assert one_profile(units).profile == "internal_only"
+    assert one_profile(units, ProfileDecision(unit_threshold=0.7)).profile == "no_digital_goals"
+
+
+def test_calibration_maps_the_raw_confidence() -> None:
+    decision = ProfileDecision(calibration=((0.0, 0.2), (0.9, 0.6), (1.0, 0.99)))
+    profile = one_profile(nones(20) + [para((0.05, 0.05, 0.9), 30)], decision)
+    assert profile.raw_confidence == pytest.approx(0.9)
+    assert profile.confidence == pytest.approx(0.6)
+    assert profile.needs_review
+
+
+def test_identical_units_count_once() -> None:
+    same = [para((0.1, 0.8, 0.1), i, text="Ett e-arkiv införs 2025.") for i in range(3)]
+    profile = one_profile(nones(4) + same + [para((0.1, 0.8, 0.1), 9,
+                                                   text="Ett e-arkiv införs 2026.")])
+    assert dict(profile.counts) == {"none": 4, "internal_efficiency": 1, "citizen_facing": 0}
+
+
+def test_the_same_plan_in_two_formats_counts_once() -> None:
+    units = nones(40) + [para((0.4, 0.0, 0.6), 90)]
+    profiles = aggregate([doc(units, file="plan.docx", words=5000),
+                          doc(units, file="plan.pdf", words=5100)])
+    (profile,) = profiles
+    assert profile.duplicates == {"plan.pdf": "plan.docx"}
+    assert profile.words == 5000
+    assert profile.confidence == pytest.approx(0.6)
+    assert profile.counts["none"] == 40
 
 
 def test_counts_words_density_and_citizen_share() -> None:
@@ -132,8 +175,8 @@ def test_evidence_is_the_deciding_paragraphs_by_probability() -> None:
     assert [e.probability for e in profile.evidence] == [0.9, 0.8, 0.75, 0.7, 0.65]
     assert {e.label for e in profile.evidence} == {"citizen_facing"}
     first = profile.evidence[0]
-    assert (first.file, first.page, first.heading_path, first.text) == ("a.pdf", 1, ("Mål",),
-                                                                        "p1")
+    assert (first.file, first.page, first.heading_path, first.text) == (
+        "a.pdf", 1, ("Mål",), "stycke b")
     internal = one_profile(nones(3) + [para((0.05, 0.9, 0.05), 50), para((0.3, 0.6, 0.1), 51)])
     assert [(e.label, e.probability) for e in internal.evidence] == [
         ("internal_efficiency", 0.9), ("internal_efficiency", 0.6)]
@@ -143,7 +186,8 @@ def test_evidence_is_the_deciding_paragraphs_by_probability() -> None:
 def test_documents_of_one_municipality_year_are_combined() -> None:
     profiles = aggregate([
         doc(nones(2), words=4000, file="b.pdf"),
-        doc([para((0.1, 0.1, 0.8), 1, file="a.pdf")], words=1000, file="a.pdf"),
+        doc([para((0.1, 0.1, 0.8), 1, file="a.pdf", text="Invånarna får fler e-tjänster.")],
+            words=1000, file="a.pdf"),
         doc(nones(2), words=4000, file="b-copy.pdf", sha="b.pdf"),
         doc(nones(1), year=2024, file="old.pdf"),
         doc(nones(1), code="0180", file="sthlm.pdf"),
@@ -167,7 +211,7 @@ def test_population_group_and_county_are_joined() -> None:
     assert row["kommungrupp_code"] == hudiksvall.kommungrupp_code
     assert row["lan"] == "Gävleborgs län"
     assert row["needs_review"] == "false"
-    assert row["confidence"] == "1.0000"
+    assert row["confidence"] == "0.9900"
 
 
 def test_check_labels() -> None:
@@ -234,7 +278,8 @@ def test_summary_inhabitants_headline_groups_and_missing() -> None:
                                                     "citizen_facing"}
     hud = next(p for p in summary["profiles"] if p["kommunkod"] == "2184" and p["year"] == 2025)
     assert hud["evidence"] == [{"file": "hud.pdf", "page": 1, "heading_path": ["Mål"],
-                                "text": "p0", "label": "citizen_facing", "probability": 0.8}]
+                                "text": "stycke a", "label": "citizen_facing",
+                                "probability": 0.8}]
 
 
 @pytest.mark.parametrize("extra", [
@@ -248,11 +293,5 @@ def test_leaving_out_clear_none_paragraphs_changes_no_profile(extra) -> None:
     full = aggregate([doc(paragraphs)])
     compact_doc = doc(paragraphs).without_clear_none()
     assert len(compact_doc.paragraphs) == len(near_misses) + len(extra)
-    assert compact_doc.omitted_none == 300
+    assert len(compact_doc.unit_keys) == len(paragraphs)
     assert aggregate([compact_doc]) == full
-
-
-def test_a_lower_noise_floor_than_the_omission_is_refused() -> None:
-    compact_doc = doc(nones(3) + [para((0.3, 0.6, 0.1), 9)]).without_clear_none()
-    with pytest.raises(ValueError, match="noise floor"):
-        aggregate([compact_doc], noise_floor=0.001)

@@ -24,7 +24,7 @@ from mrp_classify.registry import (
     promote,
     resolve_model,
 )
-from mrp_classify.training.data import group_bucket
+from mrp_classify.splits import group_bucket
 
 
 def variant(root: Path, version: str, **changes: object) -> Path:

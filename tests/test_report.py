@@ -16,7 +16,6 @@ from mrp_classify.inference.aggregate import (
     DocumentPredictions,
     ParagraphPrediction,
     aggregate,
-    summarize,
 )
 from mrp_classify.inference.municipalities import municipalities
 from mrp_classify.inference.report import (
@@ -26,6 +25,7 @@ from mrp_classify.inference.report import (
     PROFILE_NAMES,
     write_report,
 )
+from mrp_classify.inference.summary import summarize
 
 LABELS = ("none", "internal_efficiency", "citizen_facing")
 NONE = (0.98, 0.01, 0.01)
@@ -50,7 +50,8 @@ def document(code: str, year: int, probs: list[tuple[float, float, float]],
         probabilities = dict(zip(LABELS, row, strict=True))
         label = max(LABELS, key=probabilities.__getitem__)
         paragraphs.append(ParagraphPrediction(
-            file, 1 + index // 10, index, ("Mål", "Digitalisering"), f"{text} {index}", label,
+            file, 1 + index // 10, index, ("Mål", "Digitalisering"),
+            f"{text} {''.join('abcdefghij'[int(d)] for d in str(index))}", label,
             probabilities,
         ))
     return DocumentPredictions(file, f"sha-{code}-{year}", code, year, words, paragraphs)

@@ -15,6 +15,7 @@ import pytest
 from mrp_classify.errors import MrpError
 from mrp_classify.inference import run as run_module
 from mrp_classify.inference.ingest import Limits
+from mrp_classify.inference.model import ModelInput
 from mrp_classify.inference.run import (
     Extraction,
     collect_documents,
@@ -43,12 +44,12 @@ class FakeClassifier:
         self.fail_on_call = fail_on_call
         self.calls: list[int] = []
 
-    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        self.calls.append(len(texts))
+    def predict_proba(self, items: Sequence[ModelInput]) -> np.ndarray:
+        self.calls.append(len(items))
         if self.fail_on_call == len(self.calls):
             raise RuntimeError("simulated crash")
         rows = []
-        for text in texts:
+        for text in (item.text for item in items):
             if "e-tjänst" in text:
                 rows.append((0.05, 0.05, 0.90))
             elif "Automatisering" in text:
@@ -71,6 +72,7 @@ def model_dir(tmp_path: Path) -> Path:
         "max_length": 64,
     }), encoding="utf-8")
     (folder / "model.onnx").write_bytes(b"not a real model")
+    (folder / "tokenizer.json").write_text("{}", encoding="utf-8")
     return folder
 
 
@@ -99,7 +101,7 @@ def fake_report(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Stand in for the HTML report, which has its own tests."""
     calls: list[Path] = []
 
-    def write(out_dir: Path) -> Path:
+    def write(out_dir: Path, *_: object) -> Path:
         calls.append(out_dir)
         path = out_dir / "report.html"
         path.write_text("<html></html>", encoding="utf-8")
@@ -272,7 +274,7 @@ def test_report_failure_keeps_the_outputs(
     workdir: Path, model_dir: Path, monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    def broken(out_dir: Path) -> Path:
+    def broken(out_dir: Path, *_: object) -> Path:
         raise ValueError("template missing")
 
     monkeypatch.setattr(run_module, "write_report", broken)
@@ -349,7 +351,7 @@ def test_worker_processes_give_the_same_outputs(workdir: Path, model_dir: Path) 
     assert outputs(workdir.parent / "one") == outputs(workdir.parent / "two")
 
 
-def crashing_reader(path: str, limits: Limits) -> Extraction | str:
+def crashing_reader(path: str, limits: Limits, sha256: str = "") -> Extraction | str:
     """Kills its worker process on 'crash' files, like a parser library that segfaults."""
     if Path(path).name.startswith("crash-"):
         os._exit(1)
@@ -371,6 +373,10 @@ def test_a_worker_crash_is_blamed_on_its_file_only(workdir: Path) -> None:
 
 @pytest.mark.slow
 def test_run_with_a_real_model(workdir: Path, tiny_model: Path) -> None:
+    from mrp_classify.inference.aggregate import ProfileDecision
+    from mrp_classify.inference.model_folder import ModelFolder
+
+    decision = ProfileDecision.from_json(ModelFolder.load(tiny_model).meta.profile_decision)
     out = workdir.parent / "out"
     result = run([workdir], out, tiny_model, quiet=True)
     assert result.exit_code == 0
@@ -381,5 +387,7 @@ def test_run_with_a_real_model(workdir: Path, tiny_model: Path) -> None:
                          if name.startswith("p_")}
         assert set(probabilities) == set(LABELS)
         assert sum(probabilities.values()) == pytest.approx(1.0, abs=1e-3)
-        assert row["label"] == max(probabilities, key=probabilities.__getitem__)
+        # The label is the profile decision's: a digital goal when internal + citizen
+        # reach the model's unit threshold, citizen-facing when that share is the larger.
+        assert row["label"] == decision.unit_label(probabilities)
     assert len(read_csv(out / "municipalities.csv")) == 3

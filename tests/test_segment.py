@@ -80,7 +80,7 @@ def test_bare_headings_not_classified_statement_headings_are() -> None:
         (KIND_HEADING, False), (KIND_HEADING, True), (KIND_TEXT, True)]
 
 
-def test_list_joins_its_lead_in() -> None:
+def test_each_list_item_is_a_unit_with_its_lead_in() -> None:
     paragraphs = segment(document(
         heading("Digitalisering", 2),
         text(FILLER[0]),
@@ -91,12 +91,13 @@ def test_list_joins_its_lead_in() -> None:
     ))
     assert [(p.kind, p.page, p.text) for p in paragraphs[1:]] == [
         (KIND_TEXT, 1, FILLER[0]),
-        (KIND_LIST, 3, "Nämnden ska under perioden:\ninföra fler e-tjänster,\n"
-                       "automatisera fakturahanteringen."),
+        (KIND_LIST, 3, "Nämnden ska under perioden:\ninföra fler e-tjänster,"),
+        (KIND_LIST, 4, "Nämnden ska under perioden:\nautomatisera fakturahanteringen."),
         (KIND_TEXT, 4, FILLER[1]),
     ]
-    assert paragraphs[2].words == 9
-    assert paragraphs[2].heading_path == ("Digitalisering",)
+    # The lead-in's words count once in the document.
+    assert [p.words for p in paragraphs[2:4]] == [7, 2]
+    assert paragraphs[2].heading_path == paragraphs[3].heading_path == ("Digitalisering",)
 
 
 def test_list_without_lead_in() -> None:
@@ -110,7 +111,8 @@ def test_list_without_lead_in() -> None:
     ))
     assert [(p.kind, p.text) for p in paragraphs] == [
         (KIND_HEADING, "Prioriteringar"),
-        (KIND_LIST, "trygghet,\ndigital delaktighet."),
+        (KIND_LIST, "trygghet,"),
+        (KIND_LIST, "digital delaktighet."),
         (KIND_TEXT, long_paragraph),
         (KIND_LIST, "ett tredje mål."),
     ]
@@ -181,11 +183,11 @@ def test_pdf_end_to_end(tmp_path: Path) -> None:
     doc.page().heading("4 Socialnämnden").paragraph(FILLER[1])
     paragraphs = segment(read_document(doc.save(tmp_path / "falu-mrp-2024.pdf")))
 
-    lead = _by_text(paragraphs, "Kommunstyrelsen ska:")
-    assert lead.kind == KIND_LIST
-    assert lead.text == ("Kommunstyrelsen ska:\ninföra e-arkiv under 2024,\n"
-                         "erbjuda fler e-tjänster för företagen.")
-    assert lead.heading_path == ("3 Kommunstyrelsen", "3.2 Digitalisering")
+    items = [p for p in paragraphs if p.text.startswith("Kommunstyrelsen ska:")]
+    assert [(p.kind, p.text) for p in items] == [
+        (KIND_LIST, "Kommunstyrelsen ska:\ninföra e-arkiv under 2024,"),
+        (KIND_LIST, "Kommunstyrelsen ska:\nerbjuda fler e-tjänster för företagen.")]
+    assert items[0].heading_path == ("3 Kommunstyrelsen", "3.2 Digitalisering")
     goal = _by_text(paragraphs, "Mål: Fler e-tjänster")
     assert (goal.kind, goal.classify) == (KIND_TABLE_GOAL, True)
     budget = _by_text(paragraphs, "Mnkr: IT-kostnader")
@@ -206,6 +208,8 @@ def test_docx_end_to_end(tmp_path: Path) -> None:
     assert [(p.kind, p.text) for p in paragraphs] == [
         (KIND_HEADING, "Barn- och utbildningsnämnden"),
         (KIND_LIST, "Alla elever ska ha tillgång till digitala lärverktyg:\n"
-                    "en egen dator från årskurs 4,\nstöd i att använda den."),
+                    "en egen dator från årskurs 4,"),
+        (KIND_LIST, "Alla elever ska ha tillgång till digitala lärverktyg:\n"
+                    "stöd i att använda den."),
         (KIND_TABLE_GOAL, "Mål: Ökad digital kompetens hos eleverna | Indikator: Enkät"),
     ]

@@ -65,7 +65,7 @@ def test_long_paragraph_is_read_in_windows_not_truncated(tiny_model: Path) -> No
     assert all(len(w) <= 48 for w in windows)
     # The end of the paragraph is read, not cut off.
     assert "bygglov" in classifier.tokenizer.decode(windows[-1]).replace(" ", "")
-    window_probs = softmax(classifier.logits_for_ids(windows), classifier.info.temperature)
+    window_probs = softmax(classifier.logits_for_ids(windows), classifier.meta.temperature)
     most_digital = window_probs[window_probs[:, 0].argmin()]
     np.testing.assert_allclose(classifier.predict_proba([text])[0], most_digital, rtol=1e-5)
 
@@ -215,12 +215,11 @@ def test_quantisation_keeps_the_most_sensitive_groups_in_fp32(tiny_base: Path,
     import onnx
     from transformers import AutoModel
 
-    from mrp_classify.inference.model import softmax
+    from mrp_classify.inference.model import make_session, softmax
     from mrp_classify.training.export import (
         FidelityProbe,
         _sample_batch,
         export_onnx,
-        onnx_session,
         quantizable_groups,
         quantize_with_fidelity,
     )
@@ -233,7 +232,7 @@ def test_quantisation_keeps_the_most_sensitive_groups_in_fp32(tiny_base: Path,
                               np.random.default_rng(3))
 
     def probs(path: Path) -> np.ndarray:
-        (logits,) = onnx_session(path).run(["logits"], {"input_ids": ids.numpy(),
+        (logits,) = make_session(path).run(["logits"], {"input_ids": ids.numpy(),
                                                         "attention_mask": mask.numpy()})
         return softmax(logits)
 

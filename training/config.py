@@ -20,6 +20,14 @@ from mrp_classify.errors import MrpError
 class TrainConfig:
     # data
     labels: tuple[str, ...] = ("labels",)
+    # Plan folders (labels/documents/...): their reader units join training, form the
+    # style-disjoint validation fold, or are only reported (the locked test set).
+    documents: tuple[str, ...] = ()
+    validation_documents: tuple[str, ...] = ()
+    style_test_documents: tuple[str, ...] = ()
+    # Annotators whose paragraphs form the style-disjoint validation fold (empty: a
+    # label-stratified group fold of the training groups).
+    validation_annotators: tuple[str, ...] = ()
     test_fraction: float = 0.15
     validation_fraction: float = 0.15
     split_salt: str = "mrp-split-v1"
@@ -29,6 +37,11 @@ class TrainConfig:
     train_max_length: int = 0
     window_stride: int = 64
     encoder_layers: int = 0
+    # "text": the unit's text alone; "heading+kind": its nearest headings and kind too.
+    input_context: str = "text"
+    # Share of training units shown without their context, so the model also reads
+    # paragraphs that come without headings (predict on bare JSONL).
+    context_dropout: float = 0.3
     # optimisation
     epochs: int = 6
     patience: int = 2
@@ -46,6 +59,9 @@ class TrainConfig:
     # export
     prune_max_pieces: int = 50000
     quantize_per_channel: bool = True
+    # 7-bit weights: no x86 kernel can saturate, so every CPU computes the same integers.
+    quantize_reduce_range: bool = True
+    graph_optimization: str = "basic"
     parity_tolerance: float = 2e-3
     min_int8_agreement: float = 0.99
     max_fp32_groups: int = 4
@@ -73,6 +89,11 @@ class TrainConfig:
             (0 <= self.dropout < 1, "dropout must be in [0, 1)"),
             (self.prune_max_pieces >= 0, "prune_max_pieces must be >= 0 (0 = no pruning)"),
             (0 < self.min_int8_agreement <= 1, "min_int8_agreement must be in (0, 1]"),
+            (self.input_context in ("text", "heading+kind"),
+             "input_context must be 'text' or 'heading+kind'"),
+            (0 <= self.context_dropout <= 1, "context_dropout must be in [0, 1]"),
+            (self.graph_optimization in ("disabled", "basic", "extended", "all"),
+             "graph_optimization must be disabled, basic, extended or all"),
             (bool(self.name.strip()) and "/" not in self.name, "name must be a non-empty word"),
         ]
         for ok, message in checks:

@@ -19,6 +19,8 @@ import numpy as np
 import torch
 
 from mrp_classify.errors import MrpError
+from mrp_classify.inference.model import make_session
+from mrp_classify.inference.model_folder import ONNX_INPUTS, ONNX_OUTPUT
 from mrp_classify.training.finetune import MeanPoolClassifier, pad_batch
 
 log = logging.getLogger(__name__)
@@ -67,27 +69,17 @@ def export_onnx(model: MeanPoolClassifier, path: Path, pad_id: int) -> None:
     with torch.no_grad():
         torch.onnx.export(
             wrapper, (ids, mask), str(path), dynamo=False, opset_version=OPSET,
-            input_names=["input_ids", "attention_mask"], output_names=["logits"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "sequence"},
-                          "attention_mask": {0: "batch", 1: "sequence"},
-                          "logits": {0: "batch"}},
+            input_names=list(ONNX_INPUTS), output_names=[ONNX_OUTPUT],
+            dynamic_axes={**{name: {0: "batch", 1: "sequence"} for name in ONNX_INPUTS},
+                          ONNX_OUTPUT: {0: "batch"}},
         )
     model.eval()
-
-
-def onnx_session(path: Path) -> Any:
-    import onnxruntime as ort
-
-    options = ort.SessionOptions()
-    options.log_severity_level = 3
-    return ort.InferenceSession(str(path), sess_options=options,
-                                providers=["CPUExecutionProvider"])
 
 
 def verify_onnx(model: MeanPoolClassifier, path: Path, pad_id: int, tolerance: float,
                 max_positions: int) -> dict[str, Any]:
     """Compare ONNX Runtime with PyTorch on untraced shapes; raise on any excess difference."""
-    session = onnx_session(path)
+    session = make_session(path, threads=0)
     vocab = model.encoder.get_input_embeddings().num_embeddings
     rng = np.random.default_rng(1)
     worst, agree, total, checked = 0.0, 0, 0, []
@@ -96,8 +88,8 @@ def verify_onnx(model: MeanPoolClassifier, path: Path, pad_id: int, tolerance: f
         ids, mask = _sample_batch(batch, length, vocab, pad_id, rng)
         with torch.no_grad():
             expected = model(ids, mask).numpy()
-        (actual,) = session.run(["logits"], {"input_ids": ids.numpy(),
-                                             "attention_mask": mask.numpy()})
+        (actual,) = session.run([ONNX_OUTPUT], dict(zip(ONNX_INPUTS, (ids.numpy(), mask.numpy()),
+                                                          strict=True)))
         diff = float(np.abs(expected - actual).max())
         worst = max(worst, diff)
         agree += int((expected.argmax(1) == actual.argmax(1)).sum())
@@ -116,11 +108,14 @@ def verify_onnx(model: MeanPoolClassifier, path: Path, pad_id: int, tolerance: f
 
 def quantize_int8(fp32_path: Path, int8_path: Path, per_channel: bool,
                   exclude_nodes: Sequence[str] = (),
-                  only_nodes: Sequence[str] | None = None) -> None:
+                  only_nodes: Sequence[str] | None = None, reduce_range: bool = True) -> None:
+    """Dynamic int8: symmetric int8 weights (7-bit with ``reduce_range``, see
+    ``int8_exact``), uint8 activations quantised at run time."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(str(fp32_path), str(int8_path), weight_type=QuantType.QInt8,
-                     per_channel=per_channel, nodes_to_exclude=list(exclude_nodes),
+                     per_channel=per_channel, reduce_range=reduce_range,
+                     nodes_to_exclude=list(exclude_nodes),
                      nodes_to_quantize=list(only_nodes) if only_nodes is not None else None)
 
 
@@ -169,8 +164,8 @@ class FidelityProbe:
 
 def quantize_with_fidelity(fp32_path: Path, int8_path: Path, per_channel: bool, target: float,
                            max_fp32_groups: int, agreement_probe: FidelityProbe,
-                           sensitivity_probe: FidelityProbe, max_bytes: int = 0
-                           ) -> dict[str, Any]:
+                           sensitivity_probe: FidelityProbe, max_bytes: int = 0,
+                           reduce_range: bool = True) -> dict[str, Any]:
     """Dynamic int8 quantisation that keeps the most sensitive node groups in fp32.
 
     The classification head always stays fp32 (a few kilobytes, and its error moves the
@@ -188,7 +183,10 @@ def quantize_with_fidelity(fp32_path: Path, int8_path: Path, per_channel: bool, 
         agree = agreement_probe.probs().argmax(1) == agreement_probe.reference.argmax(1)
         return float(agree.mean()), wilson_lower_bound(int(agree.sum()), len(agree))
 
-    quantize_int8(fp32_path, int8_path, per_channel, excluded)
+    def quantize(exclude: Sequence[str] = (), only: Sequence[str] | None = None) -> None:
+        quantize_int8(fp32_path, int8_path, per_channel, exclude, only, reduce_range)
+
+    quantize(excluded)
     achieved, lower = agreement()
     kept_fp32 = ["head"]
     trail = [{"fp32_groups": list(kept_fp32), "agreement": achieved, "lower_bound": lower}]
@@ -197,7 +195,7 @@ def quantize_with_fidelity(fp32_path: Path, int8_path: Path, per_channel: bool, 
         for name, nodes in groups.items():
             if name == "head":
                 continue
-            quantize_int8(fp32_path, int8_path, per_channel, only_nodes=nodes)
+            quantize(only=nodes)
             change = np.abs(sensitivity_probe.probs() - sensitivity_probe.reference)
             sensitivity[name] = float(change.mean())
         ranked = sorted(sensitivity, key=lambda name: -sensitivity[name])
@@ -206,7 +204,7 @@ def quantize_with_fidelity(fp32_path: Path, int8_path: Path, per_channel: bool, 
         for name in ranked:
             if len(kept_fp32) > max_fp32_groups:
                 break
-            quantize_int8(fp32_path, int8_path, per_channel, excluded + groups[name])
+            quantize(excluded + groups[name])
             if max_bytes and int8_path.stat().st_size > max_bytes:
                 log.info("keeping %s in fp32 would exceed %d bytes; skipped", name, max_bytes)
                 continue
@@ -218,8 +216,13 @@ def quantize_with_fidelity(fp32_path: Path, int8_path: Path, per_channel: bool, 
             if lower >= target:
                 break
         # The file on disk must be the last accepted configuration, not a skipped trial.
-        quantize_int8(fp32_path, int8_path, per_channel, excluded)
+        quantize(excluded)
     return {"weight_type": "int8 (dynamic)", "per_channel": per_channel,
+            "scheme": ("symmetric int8 weights in [-64, 63] (reduce_range), per "
+                       f"{'channel' if per_channel else 'tensor'}; uint8 activations quantised "
+                       "per tensor at run time; int32 accumulation" if reduce_range else
+                       "symmetric int8 weights in [-127, 127]; uint8 activations at run time"),
+            "reduce_range": reduce_range,
             "fp32_groups": kept_fp32, "excluded_nodes": excluded,
             "agreement_paragraphs": len(agreement_probe.reference),
             "agreement": achieved, "agreement_lower_bound": lower, "search": trail}

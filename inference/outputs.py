@@ -1,0 +1,258 @@
+"""The run folder: one reader and one writer for each file ``mrp-classify run`` makes.
+
+* ``.state/<model fingerprint>/<sha256>.json`` — one finished document
+  (``DocumentState``), written the moment it is done;
+* ``paragraphs.csv`` — every classified unit (``ParagraphRow``);
+* ``documents.csv`` — one row per input file;
+* ``municipalities.csv``, ``summary.json`` — the profiles and the summary;
+* ``report.html`` — written by ``report`` from the summary and the documents table.
+
+Every file is written atomically. CSV cells that a spreadsheet would run as a
+formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) get a
+leading space, which the readers here take off again.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import json
+import logging
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mrp_classify.errors import MrpError
+from mrp_classify.io import (
+    atomic_open,
+    from_spreadsheet,
+    spreadsheet_safe,
+    write_json_atomic,
+)
+
+log = logging.getLogger(__name__)
+
+STATE_DIR = ".state"
+STATE_VERSION = 2
+PARAGRAPHS_FILE = "paragraphs.csv"
+DOCUMENTS_FILE = "documents.csv"
+MUNICIPALITIES_FILE = "municipalities.csv"
+SUMMARY_FILE = "summary.json"
+REPORT_FILE = "report.html"
+HEADING_SEPARATOR = " > "
+
+DOCUMENT_COLUMNS = (
+    "file", "status", "error", "sha256", "format", "kommunkod", "kommun", "year",
+    "municipality_source", "municipality_note", "pages", "paragraphs", "classified_paragraphs",
+    "words", "chars_per_page", "empty_pages", "health_flag", "duplicate_of",
+)
+PARAGRAPH_COLUMNS = (
+    "file", "kommunkod", "year", "page", "index", "heading_path", "kind", "text", "label",
+)
+
+
+@dataclass(frozen=True)
+class ClassifiedUnit:
+    page: int
+    index: int
+    heading_path: tuple[str, ...]
+    kind: str
+    text: str
+    probabilities: tuple[float, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"page": self.page, "index": self.index, "heading_path": list(self.heading_path),
+                "kind": self.kind, "text": self.text, "probabilities": list(self.probabilities)}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> ClassifiedUnit:
+        return cls(int(raw["page"]), int(raw["index"]), tuple(raw["heading_path"]),
+                   str(raw["kind"]), str(raw["text"]),
+                   tuple(float(p) for p in raw["probabilities"]))
+
+
+@dataclass(frozen=True)
+class DocumentState:
+    """One read, segmented and classified document, keyed by its bytes and the model."""
+
+    sha256: str
+    model_fingerprint: str
+    labels: tuple[str, ...]
+    format: str
+    title_text: str
+    pages: int
+    chars_per_page: float
+    empty_pages: int
+    health_flag: str | None
+    paragraphs: int
+    words: int
+    classified: tuple[ClassifiedUnit, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"state_version": STATE_VERSION, "sha256": self.sha256,
+                "model_fingerprint": self.model_fingerprint, "labels": list(self.labels),
+                "format": self.format, "title_text": self.title_text, "pages": self.pages,
+                "chars_per_page": self.chars_per_page, "empty_pages": self.empty_pages,
+                "health_flag": self.health_flag, "paragraphs": self.paragraphs,
+                "words": self.words, "classified": [u.to_json() for u in self.classified]}
+
+    @classmethod
+    def from_json(cls, raw: dict[str, Any]) -> DocumentState:
+        return cls(str(raw["sha256"]), str(raw["model_fingerprint"]), tuple(raw["labels"]),
+                   str(raw["format"]), str(raw["title_text"]), int(raw["pages"]),
+                   float(raw["chars_per_page"]), int(raw["empty_pages"]), raw["health_flag"],
+                   int(raw["paragraphs"]), int(raw["words"]),
+                   tuple(ClassifiedUnit.from_json(u) for u in raw["classified"]))
+
+
+@dataclass(frozen=True)
+class ParagraphRow:
+    """One row of ``paragraphs.csv``; ``probabilities`` in the run's label order."""
+
+    file: str
+    kommunkod: str
+    year: str
+    page: int
+    index: int
+    heading_path: tuple[str, ...]
+    kind: str
+    text: str
+    label: str
+    probabilities: tuple[float, ...]
+
+
+class RunOutputs:
+    """The files of one run folder."""
+
+    def __init__(self, out_dir: Path) -> None:
+        self.dir = Path(out_dir)
+
+    def path(self, name: str) -> Path:
+        return self.dir / name
+
+    # ------------------------------------------------------------ state
+    def state_path(self, fingerprint: str, sha256: str) -> Path:
+        return self.dir / STATE_DIR / fingerprint / f"{sha256}.json"
+
+    def load_state(self, fingerprint: str, sha256: str,
+                   labels: Sequence[str]) -> DocumentState | None:
+        """The stored result of a document, or None when there is none usable."""
+        path = self.state_path(fingerprint, sha256)
+        if not path.is_file():
+            return None
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            if not isinstance(raw, dict) or raw.get("state_version") != STATE_VERSION:
+                raise ValueError("another version")
+            state = DocumentState.from_json(raw)
+        except (OSError, UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
+            log.warning("%s: state file unusable (%s); the document is processed again", path,
+                        exc)
+            return None
+        if (state.sha256, state.model_fingerprint, state.labels) != (sha256, fingerprint,
+                                                                      tuple(labels)):
+            log.warning("%s: state file of another document or model; processed again", path)
+            return None
+        return state
+
+    def save_state(self, state: DocumentState) -> None:
+        write_json_atomic(self.state_path(state.model_fingerprint, state.sha256),
+                          state.to_json())
+
+    # ------------------------------------------------------------ paragraphs.csv
+    @contextlib.contextmanager
+    def paragraph_writer(self, labels: Sequence[str]) -> Iterator[Any]:
+        """A function that writes one ``ParagraphRow``; the file appears when complete."""
+        with atomic_open(self.path(PARAGRAPHS_FILE), newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow((*PARAGRAPH_COLUMNS, *(f"p_{label}" for label in labels)))
+
+            def write(row: ParagraphRow) -> None:
+                writer.writerow(spreadsheet_safe(str(cell)) for cell in (
+                    row.file, row.kommunkod, row.year, row.page, row.index,
+                    HEADING_SEPARATOR.join(row.heading_path), row.kind, row.text, row.label,
+                    *(f"{p:.4f}" for p in row.probabilities)))
+
+            yield write
+
+    def read_paragraphs(self, labels: Sequence[str] = (),
+                        need_probabilities: bool = False) -> Iterator[ParagraphRow]:
+        """The rows of ``paragraphs.csv``; ``p_<label>`` columns in ``labels`` order."""
+        path = self.path(PARAGRAPHS_FILE)
+        if not path.is_file():
+            raise MrpError(f"{path}: not found; give the --out folder of 'mrp-classify run'")
+        csv.field_size_limit(1 << 30)
+        with open(path, encoding="utf-8-sig", newline="") as handle:
+            reader = csv.DictReader(handle)
+            columns = set(reader.fieldnames or ())
+            wanted = [c for c in PARAGRAPH_COLUMNS if c not in ("kind", "label")]
+            if need_probabilities:
+                wanted += [f"p_{label}" for label in labels]
+            missing = [column for column in wanted if column not in columns]
+            if missing:
+                fix = ("pass --model to score the paragraphs" if
+                       all(c.startswith("p_") for c in missing)
+                       else "is it a run's paragraphs.csv?")
+                raise MrpError(f"{path}: missing column(s) {', '.join(missing)}; {fix}")
+            for number, raw in enumerate(reader, start=2):
+                row = {k: from_spreadsheet(v or "") for k, v in raw.items() if k}
+                try:
+                    probabilities = tuple(float(row[f"p_{label}"]) for label in labels
+                                          ) if need_probabilities else ()
+                    yield ParagraphRow(
+                        row["file"], row["kommunkod"], row["year"], int(row["page"] or 0),
+                        int(row["index"] or 0),
+                        tuple(h for h in row["heading_path"].split(HEADING_SEPARATOR) if h),
+                        row.get("kind", ""), row["text"], row.get("label", ""), probabilities)
+                except (TypeError, ValueError) as exc:
+                    raise MrpError(f"{path}:{number}: not a number where one belongs ({exc}); "
+                                   "rewrite the file with 'mrp-classify run'") from exc
+
+    # ------------------------------------------------------------ tables and summary
+    def write_table(self, name: str, header: Sequence[str],
+                    rows: Iterable[Sequence[object]]) -> None:
+        with atomic_open(self.path(name), newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(header)
+            for row in rows:
+                writer.writerow(spreadsheet_safe("" if cell is None else str(cell))
+                                for cell in row)
+
+    def read_table(self, name: str, required: Sequence[str] = ()) -> list[dict[str, str]]:
+        path = self.path(name)
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as handle:
+                reader = csv.DictReader(handle)
+                rows = [{k: from_spreadsheet(v or "") for k, v in row.items() if k}
+                        for row in reader]
+                fields = reader.fieldnames or []
+        except FileNotFoundError:
+            raise MrpError(f"{path}: not found; run `mrp-classify run` to create it") from None
+        except (OSError, UnicodeDecodeError, csv.Error) as exc:
+            raise MrpError(f"{path}: unreadable ({exc}); run `mrp-classify run` again") from None
+        missing = [name for name in required if name not in fields]
+        if missing:
+            raise MrpError(f"{path}: no column {', '.join(missing)}; it was not written by this "
+                           "version of mrp-classify, run `mrp-classify run` again")
+        return rows
+
+    def read_documents(self) -> list[dict[str, str]]:
+        return self.read_table(DOCUMENTS_FILE, ("file", "status", "error"))
+
+    def write_summary(self, summary: dict[str, Any]) -> None:
+        write_json_atomic(self.path(SUMMARY_FILE), summary)
+
+    def read_summary(self, required: Sequence[str] = ()) -> dict[str, Any]:
+        path = self.path(SUMMARY_FILE)
+        try:
+            summary = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise MrpError(f"{path}: not found; run `mrp-classify run` to create it") from None
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise MrpError(f"{path}: unreadable ({exc}); run `mrp-classify run` again") from None
+        missing = [key for key in required if not isinstance(summary, dict) or key not in summary]
+        if missing:
+            raise MrpError(f"{path}: no {', '.join(missing)}; it was not written by this version "
+                           "of mrp-classify, run `mrp-classify run` again")
+        return summary
