@@ -1,0 +1,105 @@
+"""The shared typer app of ``mrp-classify``: sub-apps, common options, error handling.
+
+The command modules (``paragraphs``, ``documents``, ``training``, ``labels``,
+``models``) add their commands to these apps; they are thin wrappers over
+library functions.
+
+Exit codes: 0 success; 1 `run` finished but some documents failed or could not
+be matched to a municipality (all outputs are still written); 2 an error that
+stopped the command (bad arguments, missing files, invalid labels...).
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from mrp_classify.errors import MrpError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+                  help="Find digitalisation goals in Swedish municipalities' mål- och "
+                       "resursplaner and tell whether they aim at internal efficiency or at "
+                       "citizens.")
+labels_app = typer.Typer(no_args_is_help=True, help="Validate and summarise labelled paragraphs.")
+base_app = typer.Typer(no_args_is_help=True, help="Offline base models for training.")
+models_app = typer.Typer(no_args_is_help=True, help="List, compare and promote model versions.")
+docset_app = typer.Typer(no_args_is_help=True,
+                         help="Whole-plan evaluation sets: check plan sources, build documents.")
+app.add_typer(labels_app, name="labels")
+app.add_typer(base_app, name="base-model")
+app.add_typer(models_app, name="models")
+app.add_typer(docset_app, name="docset")
+
+_state = {"verbose": False}
+log = logging.getLogger("mrp_classify")
+
+LabelsOption = Annotated[Path | None, typer.Option(
+    "--labels", help="Labels folder (default: labels/).")]
+ModelsDirOption = Annotated[Path | None, typer.Option(
+    "--models-dir", help="Model registry root (default: models/, or $MRP_CLASSIFY_MODELS).")]
+ModelOption = Annotated[Path | None, typer.Option(
+    "--model", help="Model folder (model.json, model.onnx, tokenizer.json). Default: the bundled "
+    "default model (models/DEFAULT).")]
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """One line and a non-zero exit for user errors; the traceback only with --verbose."""
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except MrpError as exc:
+            if _state["verbose"]:
+                raise
+            raise fail(str(exc)) from exc
+        except KeyboardInterrupt:
+            raise fail("interrupted", 130) from None
+        except (OSError, ValueError) as exc:
+            if _state["verbose"]:
+                raise
+            raise fail(f"{exc} (run with --verbose for the traceback)") from exc
+    return wrapper  # type: ignore[return-value]
+
+
+class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Logs to whatever sys.stderr is when a record is emitted, not when the handler was made
+    (test runners and notebooks swap sys.stderr between commands)."""
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        """The stream is always the current sys.stderr; assignments are ignored."""
+
+
+@app.callback()
+def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                                help="Debug logging and full tracebacks.")] = False
+          ) -> None:
+    _state["verbose"] = verbose
+    # Third-party libraries (onnxruntime's quantiser among them) log at INFO on the root
+    # logger; users need our own messages, and everything only with --verbose.
+    root = logging.getLogger()
+    for handler in [h for h in root.handlers if isinstance(h, _CurrentStderrHandler)]:
+        root.removeHandler(handler)
+    handler = _CurrentStderrHandler()
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logging.getLogger("mrp_classify").setLevel(logging.DEBUG if verbose else logging.INFO)
+
