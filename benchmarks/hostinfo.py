@@ -27,8 +27,11 @@ def describe_machine() -> dict[str, Any]:
             versions[package] = version(package)
         except PackageNotFoundError:
             continue
+    from mrp_classify.inference.cpu import simd_level
+
     flags = _cpuinfo_field("flags").split()
     return {
+        "simd_level": simd_level(),
         "cpu": _cpuinfo_field("model name") or platform.processor() or "unknown",
         "cores": os.cpu_count(),
         "usable_cores": len(os.sched_getaffinity(0)),

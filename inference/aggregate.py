@@ -1,6 +1,6 @@
 """From unit predictions to municipality-year profiles.
 
-The profile rule is ANNOTATION.md's: ``citizen_facing`` if any unit is a
+The profile rule is labels/GUIDE.md's: ``citizen_facing`` if any unit is a
 citizen-facing digital goal, else ``internal_only`` if any is an internal one,
 else ``no_digital_goals``. What decides that a unit *is* a goal, and how sure
 the profile is, is the model's ``ProfileDecision`` (``model.json``), chosen on
@@ -206,7 +206,7 @@ class MunicipalityProfile:
 
 
 def check_labels(labels: Sequence[str]) -> None:
-    """The profile rules need exactly the three labels of ANNOTATION.md."""
+    """The profile rules need exactly the three labels of labels/GUIDE.md."""
     if sorted(labels) != sorted(LABELS):
         raise MrpError(
             f"the model's labels {list(labels)} are not {list(LABELS)}; "

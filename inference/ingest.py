@@ -371,6 +371,9 @@ def _title_from_blocks(meta_title: str, blocks: Sequence[TextBlock]) -> str:
 CELL_GAP_EM = 1.0
 # A gap wider than this (in font sizes) between two fragments gets a space.
 SPACE_GAP_EM = 0.15
+# Justified text drawn word by word: at least this many words, gaps within this spread.
+JUSTIFIED_MIN_WORDS = 4
+JUSTIFIED_GAP_SPREAD_EM = 0.4
 # Running headers and footers live in these top and bottom shares of the page.
 FURNITURE_BAND = 0.12
 MIN_SPLIT_WIDTH_PT = 200.0
@@ -572,6 +575,7 @@ def _merge_touching(frags: Sequence[_Frag]) -> list[_Frag]:
     """Fragments on one baseline that touch become one segment; wide gaps stay apart."""
     segments: list[_Frag] = []
     for line in _group_baselines(frags):
+        line_start = len(segments)
         current: _Frag | None = None
         weight = 0
         for frag in line:
@@ -594,9 +598,30 @@ def _merge_touching(frags: Sequence[_Frag]) -> list[_Frag]:
                 current.size, weight = frag.size, len(frag.text)
         if current is not None:
             segments.append(current)
+        if _justified(segments[line_start:]):
+            joined = segments[line_start]
+            for piece in segments[line_start + 1:]:
+                joined.text = f"{joined.text} {piece.text}"
+                joined.x1 = max(joined.x1, piece.x1)
+                joined.bold = joined.bold and piece.bold
+            del segments[line_start + 1:]
     for segment in segments:
         segment.text = clean_text(segment.text)
     return [segment for segment in segments if segment.text]
+
+
+def _justified(line: Sequence[_Frag]) -> bool:
+    """Words of a justified line set one by one: four or more single words, mostly letters,
+    spaced alike — a table row's cells are neither all single words nor evenly spaced."""
+    if len(line) < JUSTIFIED_MIN_WORDS:
+        return False
+    if any(" " in piece.text.strip() for piece in line):
+        return False
+    if sum(any(ch.isalpha() for ch in piece.text) for piece in line) < 0.75 * len(line):
+        return False
+    gaps = [b.x0 - a.x1 for a, b in pairwise(line)]
+    size = max(piece.size for piece in line)
+    return max(gaps) - min(gaps) <= JUSTIFIED_GAP_SPREAD_EM * size
 
 
 def _furniture_key(text: str) -> str:

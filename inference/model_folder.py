@@ -268,14 +268,16 @@ class ModelFolder:
             raise
         return path
 
+    # A changed folder is no longer the one on disk: it lives in memory until saved.
     def with_meta(self, **changes: Any) -> ModelFolder:
-        return dataclasses.replace(self, meta=dataclasses.replace(self.meta, **changes))
+        return dataclasses.replace(self, meta=dataclasses.replace(self.meta, **changes),
+                                   path=None)
 
     def with_network(self, network: Path | bytes) -> ModelFolder:
-        return dataclasses.replace(self, network=network)
+        return dataclasses.replace(self, network=network, path=None)
 
     def with_files(self, **files: bytes) -> ModelFolder:
-        return dataclasses.replace(self, files={**self.files, **files})
+        return dataclasses.replace(self, files={**self.files, **files}, path=None)
 
     def fingerprint(self) -> str:
         """sha256 over the network and model.json: a new export never reuses old results."""

@@ -2,8 +2,8 @@
 
 The unit follows the labelling guide: running text, one bullet-list item
 together with its lead-in sentence, or one row of a goal table. Headings become the
-heading path of the paragraphs under them; budget rows that hold only figures
-and bare headings are kept for context but not sent to the model.
+heading path of the paragraphs under them; headings and budget rows that hold
+only figures are kept for context but not sent to the model.
 """
 
 from __future__ import annotations
@@ -88,7 +88,7 @@ def segment(doc: ExtractedDocument) -> list[Paragraph]:
                 end += 1
             # Every block before a list made exactly one draft, so drafts[-1] is the
             # block just before it. Each item is a unit of its own, read with its lead-in
-            # (ANNOTATION.md): one digital item among eight must not make, or hide in, a
+            # (labels/GUIDE.md): one digital item among eight must not make, or hide in, a
             # unit of the whole list.
             lead = None
             if drafts and _is_lead_in(drafts[-1], headings):
@@ -103,7 +103,7 @@ def segment(doc: ExtractedDocument) -> list[Paragraph]:
             drafts.append((block.page, headings, block.text, _kind(block)))
             i += 1
     return [
-        Paragraph(page, index, headings, text, kind, _classify(kind, text),
+        Paragraph(page, index, headings, text, kind, _classify(kind),
                   len(text.split()) - repeated_words.get(index, 0))
         for index, (page, headings, text, kind) in enumerate(drafts)
     ]
@@ -123,10 +123,10 @@ def _kind(block: TextBlock) -> str:
     return KIND_TEXT
 
 
-def _classify(kind: str, text: str) -> bool:
-    if kind == KIND_TABLE_NUMERIC:
-        return False
-    return kind != KIND_HEADING or len(text.split()) >= MIN_STATEMENT_HEADING_WORDS
+def _classify(kind: str) -> bool:
+    # Headings are none by the specification (labels/GUIDE.md), even one that reads like a
+    # goal: they are the context of the units under them, never a unit to classify.
+    return kind not in (KIND_TABLE_NUMERIC, KIND_HEADING)
 
 
 def _budget_label(label: str) -> bool:

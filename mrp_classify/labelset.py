@@ -1,6 +1,6 @@
 """Labelled paragraphs: the schema, loading, validation and statistics.
 
-Label files are JSONL as specified in ANNOTATION.md. Validation reports every
+Label files are JSONL as specified in labels/GUIDE.md. Validation reports every
 problem as ``file:line: reason`` so annotators can jump straight to it.
 """
 

@@ -52,6 +52,9 @@ class TrainConfig:
     warmup_ratio: float = 0.1
     dropout: float = 0.1
     class_weights: bool = True
+    # Class weights ∝ (1 / frequency) ** power: 1 balances the classes, 0.5 halves the push
+    # toward rare labels (fewer false goals among thousands of none units).
+    class_weight_power: float = 1.0
     freeze_embeddings: bool = True
     freeze_layers: int = 0
     seed: int = 13

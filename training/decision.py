@@ -24,7 +24,11 @@ from mrp_classify.inference.aggregate import (
     raw_confidences,
 )
 
-THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.30, 0.951, 0.05))
+# Below 0.5 a unit could be a goal while "none" is its most probable label; above 0.9
+# recall collapses for a few points of precision.
+THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.50, 0.901, 0.05))
+# Weight of the validation units' digital-goal F1 in the choice, next to profile accuracy.
+UNIT_F1_WEIGHT = 0.25
 PSEUDO_DOCUMENTS = 600
 MAX_CALIBRATION_POINTS = 40
 
@@ -56,12 +60,18 @@ def predict_profile(document: ScoredDocument, threshold: float) -> tuple[str, fl
 
 
 def pseudo_documents(probabilities: np.ndarray, labels: Sequence[str], seed: int,
-                     count: int = PSEUDO_DOCUMENTS) -> list[ScoredDocument]:
+                     count: int = PSEUDO_DOCUMENTS,
+                     none_pool: np.ndarray | None = None) -> list[ScoredDocument]:
     """Documents assembled from labelled units: 80–600 ``none`` units and, for a third each,
-    no digital goal, 1–5 internal ones, or 1–4 citizen-facing ones (plus 0–4 internal)."""
+    no digital goal, 1–5 internal ones, or 1–4 citizen-facing ones (plus 0–4 internal).
+
+    ``none_pool`` (indices) limits the ``none`` units to those of whole plans: a corpus
+    written to be full of traps would make every document far harder than a real plan."""
     rng = np.random.default_rng(seed)
     pools = {name: np.flatnonzero(np.asarray(labels) == name) for name in (NONE, INTERNAL,
                                                                             CITIZEN)}
+    if none_pool is not None and len(none_pool):
+        pools[NONE] = np.intersect1d(pools[NONE], none_pool)
     if any(len(pool) == 0 for pool in pools.values()):
         return []
     documents = []
@@ -108,23 +118,32 @@ def _thin(points: list[tuple[float, float]]) -> tuple[tuple[float, float], ...]:
 
 
 def choose_decision(unit_probabilities: np.ndarray, unit_labels: Sequence[str],
-                    documents: Sequence[ScoredDocument], seed: int) -> tuple[ProfileDecision,
-                                                                              dict[str, Any]]:
-    """The unit threshold with the most profiles right (pseudo-documents and validation
-    plans weighted alike; ties go to the higher threshold, fewer false goals), then the
-    calibration of the raw confidence at that threshold."""
-    pseudo = pseudo_documents(unit_probabilities, unit_labels, seed)
+                    documents: Sequence[ScoredDocument], seed: int,
+                    document_units: np.ndarray | None = None
+                    ) -> tuple[ProfileDecision, dict[str, Any]]:
+    """The unit threshold that gets the most profiles right (pseudo-documents and validation
+    plans weighted alike) plus a quarter of the digital-goal F1 of the plans' units
+    (``document_units``, indices), ties to the higher threshold; then the calibration of
+    the raw confidence at that threshold."""
+    pseudo = pseudo_documents(unit_probabilities, unit_labels, seed, none_pool=document_units)
+    units = document_units if document_units is not None and len(document_units) else \
+        np.arange(len(unit_labels))
+    truth = np.asarray(unit_labels)[units] != NONE
     trail = []
     best: tuple[float, float] | None = None
     for threshold in THRESHOLDS:
         scores = [float(np.mean([predict_profile(d, threshold)[0] == d.profile for d in part]))
                   for part in (pseudo, documents) if part]
-        score = float(np.mean(scores)) if scores else 0.0
-        labels = _unit_labels(unit_probabilities, threshold)
-        none = [i for i, name in enumerate(unit_labels) if name == NONE]
-        false = sum(labels[i] != NONE for i in none)
-        trail.append({"unit_threshold": threshold, "profile_accuracy": round(score, 4),
-                      "false_digital_per_1000_none": round(1000 * false / max(1, len(none)), 2)})
+        accuracy = float(np.mean(scores)) if scores else 0.0
+        found = np.asarray(_unit_labels(unit_probabilities[units], threshold)) != NONE
+        tp, fp = int((found & truth).sum()), int((found & ~truth).sum())
+        fn = int((~found & truth).sum())
+        f1 = 2 * tp / max(1, 2 * tp + fp + fn)
+        score = accuracy + UNIT_F1_WEIGHT * f1
+        trail.append({"unit_threshold": threshold, "profile_accuracy": round(accuracy, 4),
+                      "plan_unit_digital_f1": round(f1, 4),
+                      "false_digital_per_1000_none": round(1000 * fp / max(1, int(
+                          (~truth).sum())), 2), "digital_recall": round(tp / max(1, tp + fn), 4)})
         if best is None or score >= best[1] - 1e-9:
             best = (threshold, score)
     assert best is not None

@@ -218,7 +218,7 @@ def quantize_with_fidelity(fp32_path: Path, int8_path: Path, per_channel: bool, 
         # The file on disk must be the last accepted configuration, not a skipped trial.
         quantize(excluded)
     return {"weight_type": "int8 (dynamic)", "per_channel": per_channel,
-            "scheme": ("symmetric int8 weights in [-64, 63] (reduce_range), per "
+            "scheme": ("symmetric int8 weights in [-64, 64] (reduce_range), per "
                        f"{'channel' if per_channel else 'tensor'}; uint8 activations quantised "
                        "per tensor at run time; int32 accumulation" if reduce_range else
                        "symmetric int8 weights in [-127, 127]; uint8 activations at run time"),

@@ -140,9 +140,9 @@ def predict_logits(model: MeanPoolClassifier, sequences: Sequence[Sequence[int]]
     return out
 
 
-def class_weights(y: Sequence[int], n_labels: int) -> torch.Tensor:
+def class_weights(y: Sequence[int], n_labels: int, power: float = 1.0) -> torch.Tensor:
     counts = np.bincount(np.asarray(y), minlength=n_labels).astype(np.float64)
-    weights = len(y) / (n_labels * np.maximum(counts, 1.0))
+    weights = (len(y) / (n_labels * np.maximum(counts, 1.0))) ** power
     return torch.tensor(weights, dtype=torch.float32)
 
 
@@ -186,7 +186,8 @@ def fit(model: MeanPoolClassifier, train_ids: Sequence[Sequence[int]], train_y: 
 
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, schedule)
     loss_fn = nn.CrossEntropyLoss(
-        weight=class_weights(train_y, len(labels)) if config.class_weights else None)
+        weight=class_weights(train_y, len(labels), config.class_weight_power)
+        if config.class_weights else None)
     lengths = [len(s) for s in train_ids]
     best_f1, best_epoch, best_state = -1.0, 0, copy.deepcopy(model.state_dict())
     history: list[dict[str, Any]] = []

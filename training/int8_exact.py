@@ -9,7 +9,7 @@ kernels and ARM's dot-product instructions accumulate in int32 and never clip.
 With full-range int8 weights the pair sum reaches 2·255·127 = 64,770, so the two
 kinds of CPU compute different numbers (issue: "one model, one answer").
 
-The scheme used here keeps the weights in 7 bits, [-64, 63] (ONNX Runtime's
+The scheme used here keeps the weights in 7 bits, [-64, 64] (ONNX Runtime's
 ``reduce_range``): a pair sum is at most 2·255·64 = 32,640 < 32,767, so no pair
 can clip, and an int32 sum of K ≤ 4096 such products (|sum| ≤ 4096·255·64 ≈ 6.7e7)
 cannot overflow either. Every kernel then returns the exact integer product, and
@@ -32,7 +32,7 @@ import numpy as np
 
 from mrp_classify.errors import MrpError
 
-SAFE_WEIGHT_MIN, SAFE_WEIGHT_MAX = -64, 63
+SAFE_WEIGHT_MIN, SAFE_WEIGHT_MAX = -64, 64
 INT16_MAX = 32767
 # |sum| <= K * 255 * 64 must stay below 2**31.
 MAX_SAFE_K = (2**31 - 1) // (255 * 64)
@@ -71,7 +71,7 @@ def integer_matmuls(model: Any) -> list[IntegerMatMul]:
 
 
 def check_weight_ranges(path: Path) -> dict[str, Any]:
-    """Raise unless every quantised weight lies in [-64, 63] with zero point 0 and K is safe."""
+    """Raise unless every quantised weight lies in [-64, 64] with zero point 0 and K is safe."""
     import onnx
 
     matmuls = integer_matmuls(onnx.load(str(path)))
@@ -83,7 +83,7 @@ def check_weight_ranges(path: Path) -> dict[str, Any]:
         low, high = int(mm.weight.min()), int(mm.weight.max())
         if low < SAFE_WEIGHT_MIN or high > SAFE_WEIGHT_MAX:
             raise Int8ExactnessError(
-                f"{path}: {mm.node} has weights in [{low}, {high}], outside [-64, 63]; "
+                f"{path}: {mm.node} has weights in [{low}, {high}], outside [-64, 64]; "
                 "quantise with reduce_range=True so AVX2 kernels cannot saturate")
         if np.any(mm.weight_zero_point != 0):
             raise Int8ExactnessError(f"{path}: {mm.node} has a non-zero weight zero point; "
@@ -94,7 +94,7 @@ def check_weight_ranges(path: Path) -> dict[str, Any]:
                                  "overflow an int32 sum")
     return {"integer_matmuls": len(matmuls), "weight_range": [SAFE_WEIGHT_MIN, SAFE_WEIGHT_MAX],
             "max_inner_dimension": worst_k,
-            "max_pair_sum": 2 * 255 * max(-SAFE_WEIGHT_MIN, SAFE_WEIGHT_MAX + 1)}
+            "max_pair_sum": 2 * 255 * max(-SAFE_WEIGHT_MIN, SAFE_WEIGHT_MAX)}
 
 
 def exact_product(a: np.ndarray, a_zero_point: int, weight: np.ndarray,

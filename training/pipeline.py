@@ -283,8 +283,11 @@ def evaluate(prep: Prepared, exported: Exported, int8: ModelFolder,
         index = [i for i, r in enumerate(split.validation) if r.meta.get("doc_id") == doc_id]
         documents.append(ScoredDocument(
             val.probabilities[index], str(split.validation[index[0]].meta["expected_profile"])))
+    plan_units = np.array([i for i, r in enumerate(split.validation)
+                           if r.meta.get("expected_profile")], dtype=int)
     decision, decision_report = choose_decision(
-        val.probabilities, [r.label for r in split.validation], documents, prep.config.seed)
+        val.probabilities, [r.label for r in split.validation], documents, prep.config.seed,
+        plan_units)
     fp32_test = evaluate_records(Classifier(exported.folder), split.test)
     int8_uncalibrated = evaluate_records(Classifier(int8), split.test)
     test = evaluate_records(classifier, split.test)

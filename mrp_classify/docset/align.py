@@ -95,7 +95,7 @@ class Aligner:
         for gram in unit:
             for i in self.index.get(gram, ()):
                 overlap[i] += 1
-        if not unit or not overlap:
+        if not unit:
             return Match("none", (), "unmatched", False, ())
         contained = [i for i, n in overlap.items() if n / len(self.sets[i]) >= CONTAINS]
         inside = [i for i, n in overlap.items() if n / len(unit) >= INSIDE]
@@ -104,6 +104,8 @@ class Aligner:
             best = max(overlap[i] / len(unit) for i in inside)
             near_best = [i for i in inside if overlap[i] / len(unit) >= best - 0.05]
             chosen = [min(near_best, key=lambda i: abs(i - self.position))]
+        if not chosen:
+            chosen = self._by_words(text)
         if not chosen:
             return Match("none", (), "unmatched", False, ())
         self.position = max(chosen) + 1
@@ -118,6 +120,19 @@ class Aligner:
         ambiguous = any(s.ambiguous for s in picked if s.label == label)
         tags = tuple(sorted({t for s in picked for t in s.tags}))
         return Match(label, tuple(chosen), kind, ambiguous, tags)
+
+    def _by_words(self, text: str) -> list[int]:
+        """Short blocks the reader ran together (contents lines, a header and a page number):
+        the blocks whose words all occur in the unit, when together they make up most of it."""
+        unit = set(words(text))
+        if not unit:
+            return []
+        found = [i for i, source in enumerate(self.sources)
+                 if (tokens := set(words(source.text))) and tokens <= unit]
+        covered = set().union(*(words(self.sources[i].text) for i in found)) if found else set()
+        if len(covered) < 0.8 * len(unit):
+            return []
+        return self._pick(found)
 
     def _pick(self, contained: list[int]) -> list[int]:
         """Blocks a unit contains; a block whose text repeats elsewhere (a heading and its

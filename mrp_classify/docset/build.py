@@ -112,7 +112,8 @@ def sources(plan: Plan) -> list[Source]:
         if block.kind in (PAGEBREAK, SCANNED):
             continue
         if block.kind == TOC:
-            result.append(Source("Innehåll", "none", block.line, TOC))
+            for title in ("Innehåll", "Innehållsförteckning"):
+                result.append(Source(title, "none", block.line, TOC))
             for _, title, _ in toc_entries(plan):
                 result.append(Source(title, "none", block.line, TOC))
             continue
@@ -121,6 +122,8 @@ def sources(plan: Plan) -> list[Source]:
             text = " ".join(block.cells)
         result.append(Source(text, block.label, block.line, block.kind, block.ambiguous,
                              block.tags))
+        if block.kind == GLOSSARY:  # a web page sets term and definition apart (<dt>, <dd>)
+            result.extend(Source(cell, "none", block.line, GLOSSARY) for cell in block.cells)
     before, after = html_chrome(plan)
     result.extend(Source(text, "none", 0, FURNITURE) for text in before + after)
     return result

@@ -149,9 +149,10 @@ def _parse_block(line: str, where: str, number: int) -> Block:
         raise PlanError(f"{where}: unknown directive @{word} (known: @toc, @pagebreak, @scanned)")
     heading = re.match(r"^(#{1,3})\s+", line)
     if heading:
-        label, ambiguous, tags, text = _optional_label(line[heading.end():], where)
-        return Block(HEADING, text, number, label, len(heading.group(1)),
-                     ambiguous=ambiguous, tags=tags)
+        if _LABEL_RE.match(line[heading.end():]):
+            raise PlanError(f"{where}: a heading takes no label — headings are none "
+                            "(labels/GUIDE.md); write a goal as a paragraph under it")
+        return Block(HEADING, line[heading.end():].strip(), number, level=len(heading.group(1)))
     if line.startswith("||"):
         cells = _cells(line[2:])
         return Block(TABLE_HEADER, " | ".join(cells), number, cells=cells)
