@@ -36,7 +36,6 @@ from mrp_classify.inference.ingest.common import (
     join_lines,
     strip_bullet,
 )
-
 from mrp_classify.inference.ingest.pdf_text import (
     HEADING_SIZE_RATIO,
     MAX_HEADING_WORDS,
