@@ -1,5 +1,3 @@
 """mrp-classify: digitalisation goals in Swedish municipalities' mål- och resursplaner."""
 
 __version__ = "0.1.0"
-
-LABELS: tuple[str, ...] = ("none", "internal_efficiency", "citizen_facing")

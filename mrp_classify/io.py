@@ -88,3 +88,23 @@ def spreadsheet_safe(cell: str) -> str:
 def from_spreadsheet(cell: str) -> str:
     """``spreadsheet_safe`` undone."""
     return cell[1:] if cell.startswith(" ") and cell[1:].startswith(_FORMULA_START) else cell
+
+
+def iter_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | None, str]]:
+    """(line number, object, problem) for each non-blank line of a JSONL text: the object,
+    or None and why the line is not one (invalid JSON, nested too deeply, not an object)."""
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            value = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield number, None, f"invalid JSON ({exc.msg})"
+            continue
+        except RecursionError:
+            yield number, None, "JSON nested too deeply"
+            continue
+        if not isinstance(value, dict):
+            yield number, None, "not a JSON object"
+            continue
+        yield number, value, ""

@@ -43,7 +43,7 @@ from typing import Any
 
 from mrp_classify.agreement import AgreementStats, agreement_stats
 from mrp_classify.errors import MrpError
-from mrp_classify.io import atomic_open
+from mrp_classify.io import atomic_open, iter_jsonl
 from mrp_classify.labelset import (
     AGREEMENT_DIR,
     Problem,
@@ -238,16 +238,9 @@ def read_labelstudio_rows(path: Path) -> tuple[list[Row], list[Problem]]:
 
 def read_doccano_rows(path: Path) -> tuple[list[Row], list[Problem]]:
     rows, problems = [], []
-    for number, line in enumerate(_decode(path).splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            problems.append(Problem(str(path), number, f"invalid JSON ({exc.msg})"))
-            continue
-        if not isinstance(record, dict):
-            problems.append(Problem(str(path), number, "not a JSON object"))
+    for number, record, problem in iter_jsonl(_decode(path).splitlines()):
+        if record is None:
+            problems.append(Problem(str(path), number, problem))
             continue
         value = record.get("label", record.get("labels"))
         labels = value if isinstance(value, list) else ([value] if value else [])

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mrp_classify.errors import MrpError
+from mrp_classify.io import iter_jsonl
 from mrp_classify.paths import REPO_ROOT
 
 SCHEMA_FILE = "schema.json"
@@ -43,7 +44,8 @@ class Schema:
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise MrpError(f"{path}: label schema not found; pass --schema") from exc
+            raise MrpError(f"{path}: label schema not found; the labels folder needs its "
+                           "schema.json (copy it from this project's labels/)") from exc
         return cls(
             labels=tuple(item["name"] for item in raw["labels"]),
             required_fields=tuple(raw["required_fields"]),
@@ -149,13 +151,9 @@ def read_records(paths: Sequence[Path], schema: Schema | None = None
     problems: list[Problem] = []
     for path in label_files(paths):
         with open(path, encoding="utf-8") as handle:
-            for line_number, line in enumerate(handle, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    raw = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    problems.append(Problem(str(path), line_number, f"invalid JSON: {exc.msg}"))
+            for line_number, raw, problem in iter_jsonl(handle):
+                if raw is None:
+                    problems.append(Problem(str(path), line_number, problem))
                     continue
                 found = _check_record(raw, schema, (str(path), line_number))
                 if found:

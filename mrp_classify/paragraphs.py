@@ -14,7 +14,7 @@ from tqdm import tqdm
 from mrp_classify.errors import MrpError
 from mrp_classify.evaluation import evaluate_records
 from mrp_classify.inference.model import Classifier
-from mrp_classify.io import atomic_open, refuse_overwrite, write_json_atomic
+from mrp_classify.io import atomic_open, iter_jsonl, refuse_overwrite, write_json_atomic
 from mrp_classify.labelset import load_valid
 
 log = logging.getLogger(__name__)
@@ -24,14 +24,10 @@ CHUNK = 512
 
 def _read_chunks(handle: IO[str], path: Path) -> Iterator[list[tuple[str, str]]]:
     chunk: list[tuple[str, str]] = []
-    for line_number, line in enumerate(handle, start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise MrpError(f"{path}:{line_number}: invalid JSON ({exc.msg})") from exc
-        if not isinstance(record, dict) or "text" not in record or "id" not in record:
+    for line_number, record, problem in iter_jsonl(handle):
+        if record is None:
+            raise MrpError(f"{path}:{line_number}: {problem}")
+        if "text" not in record or "id" not in record:
             raise MrpError(f"{path}:{line_number}: each record needs 'id' and 'text'")
         if not isinstance(record["text"], str):
             raise MrpError(f"{path}:{line_number}: 'text' must be a string")

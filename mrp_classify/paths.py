@@ -24,15 +24,31 @@ def cache_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "mrp-classify"
 
 
+def read_default_pointer(root: Path) -> str | None:
+    """The ``name/version`` in ``root/DEFAULT``, or None when no default is set."""
+    pointer = root / DEFAULT_POINTER
+    if not pointer.is_file():
+        return None
+    return pointer.read_text(encoding="utf-8").strip() or None
+
+
+def write_default_pointer(root: Path, ref: str) -> None:
+    """Make ``name/version`` the default of the registry ``root`` (atomically)."""
+    from mrp_classify.io import write_text_atomic
+
+    write_text_atomic(root / DEFAULT_POINTER, ref + "\n")
+
+
 def default_model_dir() -> Path:
     root = models_root()
     pointer = root / DEFAULT_POINTER
-    if not pointer.is_file():
+    ref = read_default_pointer(root)
+    if ref is None:
         raise MrpError(
             f"{pointer}: no default model is set; pass --model DIR or run "
             "'mrp-classify models promote NAME/VERSION'"
         )
-    target = root / pointer.read_text(encoding="utf-8").strip()
+    target = root / ref
     if not (target / "model.json").is_file():
         raise MrpError(f"{pointer}: points at {target}, which has no model.json; "
                        "promote another version")

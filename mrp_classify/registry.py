@@ -27,9 +27,13 @@ from mrp_classify.errors import MrpError
 from mrp_classify.evaluation import RecordEvaluation, evaluate_records
 from mrp_classify.inference.model_folder import MODEL_JSON, ModelFolder
 from mrp_classify.inference.outputs import DOCUMENTS_FILE, RunOutputs
-from mrp_classify.io import write_text_atomic
 from mrp_classify.labelset import Record, default_labels_dir, load_valid
-from mrp_classify.paths import DEFAULT_POINTER, models_root
+from mrp_classify.paths import (
+    DEFAULT_POINTER,
+    models_root,
+    read_default_pointer,
+    write_default_pointer,
+)
 from mrp_classify.splits import SplitSpec
 
 log = logging.getLogger(__name__)
@@ -63,10 +67,13 @@ def _folder_bytes(folder: Path) -> int:
 
 def default_ref(root: Path | None = None) -> str | None:
     """The ``name/version`` in ``DEFAULT``, or None when no default is set."""
-    pointer = (root or models_root()) / DEFAULT_POINTER
-    if not pointer.is_file():
-        return None
-    return pointer.read_text(encoding="utf-8").strip() or None
+    return read_default_pointer(root or models_root())
+
+
+def next_version(root: Path, name: str) -> str:
+    """The next free ``vN`` of model ``name``: a new version never reuses a number."""
+    numbers = [int(p.name[1:]) for p in (root / name).glob("v*") if p.name[1:].isdigit()]
+    return f"v{max(numbers, default=0) + 1}"
 
 
 def list_versions(root: Path | None = None) -> list[ModelVersion]:
@@ -353,7 +360,7 @@ def promote(spec: str, root: Path | None = None, labels: Path | None = None,
                     f"{default_f1:.3f} by {default_f1 - candidate_f1:.3f} (more than the "
                     f"tolerance {tolerance}) on {split.describe()}; not promoted (--force to "
                     "promote it anyway)")
-    write_text_atomic(root / DEFAULT_POINTER, ref + "\n")
+    write_default_pointer(root, ref)
     log.debug("%s → %s", root / DEFAULT_POINTER, ref)
     return Promotion(ref, previous, candidate_f1, default_f1, split)
 

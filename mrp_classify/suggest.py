@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 import logging
 from collections import deque
 from collections.abc import Sequence
@@ -46,6 +45,7 @@ from mrp_classify.inference.municipalities import municipalities
 from mrp_classify.inference.outputs import HEADING_SEPARATOR, ParagraphRow, RunOutputs
 from mrp_classify.io import (
     atomic_open,
+    iter_jsonl,
     refuse_overwrite,
     spreadsheet_safe,
     write_json_atomic,
@@ -132,13 +132,9 @@ def labelled_texts(labels_dir: Path) -> set[str]:
     for path in sorted(labels_dir.rglob("*.jsonl")):
         if any(part.startswith(".") for part in path.relative_to(labels_dir).parts):
             continue
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError:
-                    continue
-                if isinstance(record, dict) and isinstance(record.get("text"), str):
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            for _, record, _ in iter_jsonl(handle):
+                if record is not None and isinstance(record.get("text"), str):
                     texts.add(normalise_text(record["text"]))
     return texts
 

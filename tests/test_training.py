@@ -260,7 +260,7 @@ def test_quantisation_keeps_the_most_sensitive_groups_in_fp32(tiny_base: Path,
 
 
 def test_wilson_lower_bound_matches_hand_computation() -> None:
-    from mrp_classify.training.export import wilson_lower_bound
+    from mrp_classify.numeric import wilson_lower_bound
 
     # 99/100: p=.99, z=1.96 → (0.99 + 0.019208 − 1.96·√(0.000099 + 0.00009604)) / 1.038416
     assert wilson_lower_bound(99, 100) == pytest.approx(0.94554, abs=1e-4)
@@ -285,7 +285,7 @@ def test_keep_layers_keeps_evenly_spread_layers_with_their_weights(tiny_base: Pa
 
 
 def test_kept_layers_spread_over_the_depth_and_end_with_the_last() -> None:
-    from mrp_classify.training.finetune import evenly_spread
+    from mrp_classify.numeric import evenly_spread
 
     assert evenly_spread(12, 6) == [1, 3, 5, 7, 9, 11]
     assert evenly_spread(12, 4) == [2, 5, 8, 11]

@@ -8,7 +8,6 @@ warning, and names the largest difference found.
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import torch
 from mrp_classify.errors import MrpError
 from mrp_classify.inference.model import make_session
 from mrp_classify.inference.model_folder import ONNX_INPUTS, ONNX_OUTPUT
+from mrp_classify.numeric import wilson_lower_bound
 from mrp_classify.training.finetune import MeanPoolClassifier, pad_batch
 
 log = logging.getLogger(__name__)
@@ -144,14 +144,6 @@ def quantizable_groups(path: Path) -> dict[str, list[str]]:
     return groups
 
 
-def wilson_lower_bound(successes: int, trials: int, z: float = 1.96) -> float:
-    """Lower end of the Wilson score interval: what agreement rate we can vouch for."""
-    if trials == 0:
-        return 0.0
-    p = successes / trials
-    centre = p + z * z / (2 * trials)
-    margin = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials))
-    return (centre - margin) / (1 + z * z / trials)
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from torch import nn
 from tqdm import tqdm
 
 from mrp_classify.metrics import classification_report
+from mrp_classify.numeric import class_weight_values, evenly_spread
 from mrp_classify.training.config import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -44,11 +45,6 @@ class MeanPoolClassifier(nn.Module):
         return self.head(self.dropout(pooled))
 
 
-def evenly_spread(total: int, count: int) -> list[int]:
-    """``count`` of ``total`` layer indices, evenly spaced, ending with the last."""
-    if not 1 <= count <= total:
-        raise ValueError(f"encoder_layers {count}: the base model has {total} layers")
-    return [round((i + 1) * total / count) - 1 for i in range(count)]
 
 
 def keep_layers(encoder: Any, count: int) -> list[int]:
@@ -141,9 +137,7 @@ def predict_logits(model: MeanPoolClassifier, sequences: Sequence[Sequence[int]]
 
 
 def class_weights(y: Sequence[int], n_labels: int, power: float = 1.0) -> torch.Tensor:
-    counts = np.bincount(np.asarray(y), minlength=n_labels).astype(np.float64)
-    weights = (len(y) / (n_labels * np.maximum(counts, 1.0))) ** power
-    return torch.tensor(weights, dtype=torch.float32)
+    return torch.tensor(class_weight_values(y, n_labels, power), dtype=torch.float32)
 
 
 @dataclass

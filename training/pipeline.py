@@ -41,10 +41,10 @@ from mrp_classify.inference.model_folder import (
     ModelFolder,
     ModelMeta,
 )
-from mrp_classify.io import write_text_atomic
 from mrp_classify.labelset import Record, Schema, data_hash, label_files
 from mrp_classify.metrics import classification_report
-from mrp_classify.paths import DEFAULT_POINTER, cache_dir
+from mrp_classify.paths import cache_dir, read_default_pointer, write_default_pointer
+from mrp_classify.registry import next_version
 from mrp_classify.training.config import TrainConfig, config_to_toml
 from mrp_classify.training.data import Split
 
@@ -63,11 +63,6 @@ def library_versions() -> dict[str, str]:
         except PackageNotFoundError:
             continue
     return result
-
-
-def next_version(models_root: Path, name: str) -> str:
-    existing = [p.name for p in (models_root / name).glob("v*") if p.name[1:].isdigit()]
-    return f"v{max((int(v[1:]) for v in existing), default=0) + 1}"
 
 
 # ---------------------------------------------------------------- 1. prepare
@@ -397,10 +392,9 @@ def train_and_package(config: TrainConfig, models_root: Path) -> Path:
         path = package(prep, trained, exported, folder, quantization, metrics, final_dir)
         _save_checkpoint(prep, trained, version_name)
     log.info("model written to %s", path)
-    pointer = models_root / DEFAULT_POINTER
-    if not pointer.exists():
+    if read_default_pointer(models_root) is None:
         # The first model of a registry becomes its default; later ones only by promotion.
-        write_text_atomic(pointer, f"{config.name}/{version_name}\n")
+        write_default_pointer(models_root, f"{config.name}/{version_name}")
         log.info("%s is the default model (no default existed)", path)
     return path
 
