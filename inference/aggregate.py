@@ -139,6 +139,7 @@ class DocumentPredictions:
     paragraphs: Sequence[ParagraphPrediction]
     unit_keys: frozenset[int] = frozenset()
     omitted_below: float = 0.0
+    health_flag: str = ""  # the reader's doubt about the text (scanned, garbled)
 
     def keys(self) -> frozenset[int]:
         return self.unit_keys or frozenset(unit_key(p.text) for p in self.paragraphs)
@@ -187,6 +188,9 @@ class MunicipalityProfile:
     words: int
     evidence: tuple[Evidence, ...]
     duplicates: Mapping[str, str] = field(default_factory=dict)
+    # A document whose text the reader doubts makes the profile unreliable: it needs
+    # review and is left out of the headline and the counts (summary.py).
+    health_flags: tuple[str, ...] = ()
 
     @property
     def paragraphs(self) -> int:
@@ -302,13 +306,16 @@ def build_profile(municipality: Municipality, year: int,
     best_digital, best_citizen = profile_strength(p.probabilities for p in units.values())
     raw = raw_confidences(best_digital, best_citizen)
     confidence = decision.calibrate(raw[profile])
+    flags = tuple(f"{d.file}: {d.health_flag}" for d in counted if d.health_flag)
     return MunicipalityProfile(
         municipality=municipality, year=year, profile=profile, confidence=confidence,
-        raw_confidence=raw[profile], needs_review=confidence < decision.review_threshold,
+        raw_confidence=raw[profile],
+        needs_review=confidence < decision.review_threshold or bool(flags),
         probabilities=profile_probabilities(profile, confidence, raw),
         files=tuple(d.file for d in ordered),
         counts=counts, words=sum(d.words for d in counted),
-        evidence=_evidence(profile, list(units.values())), duplicates=duplicates)
+        evidence=_evidence(profile, list(units.values())), duplicates=duplicates,
+        health_flags=flags)
 
 
 def _evidence(profile: str, units: Sequence[ParagraphPrediction]) -> tuple[Evidence, ...]:

@@ -34,6 +34,7 @@ from mrp_classify.io import (
 log = logging.getLogger(__name__)
 
 STATE_DIR = ".state"
+LOCK_FILE = ".lock"
 STATE_VERSION = 2
 PARAGRAPHS_FILE = "paragraphs.csv"
 DOCUMENTS_FILE = "documents.csv"
@@ -45,7 +46,7 @@ HEADING_SEPARATOR = " > "
 DOCUMENT_COLUMNS = (
     "file", "status", "error", "sha256", "format", "kommunkod", "kommun", "year",
     "municipality_source", "municipality_note", "pages", "paragraphs", "classified_paragraphs",
-    "words", "chars_per_page", "empty_pages", "health_flag", "duplicate_of",
+    "words", "chars_per_page", "empty_pages", "health_flag", "duplicate_of", "overflow",
 )
 PARAGRAPH_COLUMNS = (
     "file", "kommunkod", "year", "page", "index", "heading_path", "kind", "text", "label",
@@ -88,6 +89,7 @@ class DocumentState:
     paragraphs: int
     words: int
     classified: tuple[ClassifiedUnit, ...]
+    overflow: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {"state_version": STATE_VERSION, "sha256": self.sha256,
@@ -95,7 +97,8 @@ class DocumentState:
                 "format": self.format, "title_text": self.title_text, "pages": self.pages,
                 "chars_per_page": self.chars_per_page, "empty_pages": self.empty_pages,
                 "health_flag": self.health_flag, "paragraphs": self.paragraphs,
-                "words": self.words, "classified": [u.to_json() for u in self.classified]}
+                "words": self.words, "overflow": self.overflow,
+                "classified": [u.to_json() for u in self.classified]}
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> DocumentState:
@@ -103,7 +106,8 @@ class DocumentState:
                    str(raw["format"]), str(raw["title_text"]), int(raw["pages"]),
                    float(raw["chars_per_page"]), int(raw["empty_pages"]), raw["health_flag"],
                    int(raw["paragraphs"]), int(raw["words"]),
-                   tuple(ClassifiedUnit.from_json(u) for u in raw["classified"]))
+                   tuple(ClassifiedUnit.from_json(u) for u in raw["classified"]),
+                   str(raw.get("overflow", "")))
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,34 @@ class RunOutputs:
 
     def path(self, name: str) -> Path:
         return self.dir / name
+
+    @contextlib.contextmanager
+    def lock(self) -> Iterator[None]:
+        """Hold the folder for one run: a second run into it fails at once instead of
+        replacing the first one's outputs. Temporary files an earlier, killed run left
+        behind are removed once the lock is held (no other run can be writing them)."""
+        import fcntl
+
+        self.dir.mkdir(parents=True, exist_ok=True)
+        path = self.dir / LOCK_FILE
+        with open(path, "a+") as handle:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                raise MrpError(f"{self.dir}: another mrp-classify run is writing here (lock "
+                               f"{path}); wait for it to finish or choose another --out"
+                               ) from None
+            removed = [p for p in [*self.dir.glob(".*.tmp"),
+                                   *(self.dir / STATE_DIR).glob("*/.*.tmp")] if p.is_file()]
+            for leftover in removed:
+                leftover.unlink(missing_ok=True)
+            if removed:
+                log.info("%s: removed %d temporary files of an interrupted run", self.dir,
+                         len(removed))
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
     # ------------------------------------------------------------ state
     def state_path(self, fingerprint: str, sha256: str) -> Path:

@@ -20,7 +20,6 @@ import concurrent.futures
 import contextlib
 import logging
 import multiprocessing
-import os
 import sys
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -35,7 +34,8 @@ from mrp_classify.errors import MrpError
 from mrp_classify.inference import aggregate, summary
 from mrp_classify.inference.aggregate import ProfileDecision, unit_key
 from mrp_classify.inference.cpu import cpu_info
-from mrp_classify.inference.ingest import SUPPORTED_SUFFIXES, Limits, read_document
+from mrp_classify.inference.ingest import Limits, read_document
+from mrp_classify.inference.inputs import display_path, scan_inputs
 from mrp_classify.inference.model import Classifier, ModelInput
 from mrp_classify.inference.model_folder import ModelFolder, ModelMeta
 from mrp_classify.inference.municipalities import (
@@ -97,54 +97,13 @@ class Extraction:
     paragraphs: int
     words: int
     to_classify: tuple[Paragraph, ...]
+    overflow: str = ""
 
 
 @dataclass(frozen=True)
 class _Input:
     path: Path
     file: str
-
-
-def display_path(path: Path, root: Path | None = None) -> str:
-    """The path relative to ``root`` (default: the current folder) when it lies inside it,
-    else absolute."""
-    absolute = Path(os.path.abspath(path))
-    try:
-        return absolute.relative_to(Path(os.path.abspath(root or Path.cwd()))).as_posix()
-    except ValueError:
-        return absolute.as_posix()
-
-
-def collect_documents(paths: Sequence[Path], exclude: Path | None = None) -> list[Path]:
-    """Files as named, plus the supported files found recursively in folders; hidden files
-    and folders, Office lock files (``~$x.docx``) and anything under ``exclude`` skipped.
-    Sorted by display path, each file once."""
-    found: dict[Path, Path] = {}
-    excluded = Path(os.path.abspath(exclude)) if exclude is not None else None
-    for given in paths:
-        given = Path(given)
-        if given.is_file():
-            found.setdefault(Path(os.path.abspath(given)), given)
-        elif given.is_dir():
-            for candidate in given.rglob("*"):
-                relative = candidate.relative_to(given).parts
-                absolute = Path(os.path.abspath(candidate))
-                if (
-                    candidate.is_file()
-                    and candidate.suffix.lower() in SUPPORTED_SUFFIXES
-                    and not any(part.startswith(".") for part in relative)
-                    and not candidate.name.startswith("~$")
-                    and not (excluded and absolute.is_relative_to(excluded))
-                ):
-                    found.setdefault(absolute, candidate)
-        else:
-            raise MrpError(f"{given}: no such file or folder")
-    if not found:
-        supported = ", ".join(sorted(SUPPORTED_SUFFIXES))
-        raise MrpError(
-            f"{', '.join(str(p) for p in paths)}: no documents found (supported: {supported})"
-        )
-    return sorted(found.values(), key=display_path)
 
 
 def model_fingerprint(model_dir: Path) -> str:
@@ -165,7 +124,7 @@ def extract_document(path: str, limits: Limits, expected_sha256: str = "") -> Ex
     """
     try:
         document = read_document(Path(path), limits)
-        paragraphs = segment(document)
+        paragraphs = segment(document, limits.max_unit_chars)
         if expected_sha256 and sha256_file(Path(path)) != expected_sha256:
             return f"{path}: the file changed while it was read; run again when it is complete"
     except MrpError as exc:
@@ -174,6 +133,12 @@ def extract_document(path: str, limits: Limits, expected_sha256: str = "") -> Ex
         log.debug("%s: unexpected error", path, exc_info=True)
         return _one_line(f"{path}: cannot read ({type(exc).__name__}: {exc})")
     health = document.health
+    to_classify = [p for p in paragraphs if p.classify]
+    overflow = ""
+    if len(to_classify) > limits.max_units:
+        overflow = (f"{len(to_classify) - limits.max_units} units past the limit of "
+                    f"{limits.max_units:,} were not classified")
+        to_classify = to_classify[:limits.max_units]
     return Extraction(
         format=document.format,
         title_text=document.title_text,
@@ -183,7 +148,8 @@ def extract_document(path: str, limits: Limits, expected_sha256: str = "") -> Ex
         health_flag=health.flag,
         paragraphs=len(paragraphs),
         words=sum(p.words for p in paragraphs),
-        to_classify=tuple(p for p in paragraphs if p.classify),
+        to_classify=tuple(to_classify),
+        overflow=overflow,
     )
 
 
@@ -248,7 +214,7 @@ def _state(sha256: str, fingerprint: str, labels: Sequence[str], extraction: Ext
         format=extraction.format, title_text=extraction.title_text, pages=extraction.pages,
         chars_per_page=extraction.chars_per_page, empty_pages=extraction.empty_pages,
         health_flag=extraction.health_flag, paragraphs=extraction.paragraphs,
-        words=extraction.words,
+        words=extraction.words, overflow=extraction.overflow,
         classified=tuple(
             ClassifiedUnit(p.page, p.index, p.heading_path, p.kind, p.text,
                            tuple(float(x) for x in row))
@@ -306,28 +272,41 @@ def run(
     out_dir = Path(out_dir)
     model_dir = Path(model_dir)
     _check_out_dir(out_dir, resume)
-    files = collect_documents(paths, exclude=out_dir)
+    scanned = scan_inputs(paths, exclude=out_dir, manifest=manifest)
+    files = scanned.documents
     manifest_entries = read_manifest(manifest) if manifest is not None else {}
     folder = ModelFolder.load(model_dir)
-    info = folder.meta
     fingerprint = folder.fingerprint()
     if classifier is None:
         classifier = Classifier(folder, threads)
     labels = tuple(classifier.labels)
     aggregate.check_labels(labels)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = RunOutputs(out_dir)
+    with outputs.lock():
+        return _run(files, scanned.skipped, outputs, display_root, manifest,
+                    manifest_entries, folder, fingerprint, classifier, labels, limits, workers,
+                    quiet)
 
+
+def _run(files: Sequence[Path], skipped: Sequence[tuple[Path, str]], outputs: RunOutputs,
+         display_root: Path | None,
+         manifest: Path | None, manifest_entries: dict[Path, tuple[str, int | None]],
+         folder: ModelFolder, fingerprint: str, classifier: ClassifierLike,
+         labels: tuple[str, ...], limits: Limits, workers: int, quiet: bool) -> RunResult:
+    info = folder.meta
     inputs = [_Input(path, display_path(path, display_root)) for path in files]
+    not_read = [_Input(path, display_path(path, display_root)) for path, _ in skipped]
     if manifest_entries:
         known = {path.resolve() for path in files}
         for listed in sorted(set(manifest_entries) - known):
             log.warning("%s: listed in %s but not among the inputs", listed, manifest)
 
-    outputs = RunOutputs(out_dir)
     path_of = {item.file: item.path for item in inputs}
     files_by_path = {str(item.path): item.file for item in inputs}
     sha: dict[str, str] = {}
     errors: dict[str, str] = {}  # by sha256, or by file when it cannot be hashed
+    skipped_reasons = {item.file: f"{item.file}: {reason}"
+                       for item, (_, reason) in zip(not_read, skipped, strict=True)}
     todo: dict[str, str] = {}  # sha256 → the first file with that content
     resumed = 0
     for item in inputs:
@@ -373,7 +352,8 @@ def run(
             bar.update()
 
     return _write_outputs(
-        inputs, outputs, fingerprint, info, labels, sha, errors, manifest_entries,
+        [*inputs, *not_read], outputs, fingerprint, info, labels, sha, errors, skipped_reasons,
+        manifest_entries,
         manifest.name if manifest is not None else "", resumed,
     )
 
@@ -381,7 +361,8 @@ def run(
 def _write_outputs(
     inputs: Sequence[_Input], outputs: RunOutputs, fingerprint: str, info: ModelMeta,
     labels: tuple[str, ...], sha: dict[str, str], errors: dict[str, str],
-    manifest: dict[Path, tuple[str, int | None]], manifest_name: str, resumed: int,
+    skipped: dict[str, str], manifest: dict[Path, tuple[str, int | None]], manifest_name: str,
+    resumed: int,
 ) -> RunResult:
     decision = ProfileDecision.from_json(info.profile_decision)
     # paragraphs.csv is written document by document and only units that can move a
@@ -389,7 +370,7 @@ def _write_outputs(
     # length of its documents.
     with outputs.paragraph_writer(labels) as write_paragraph:
         paragraph_count, document_rows, predictions, outcomes = _stream_documents(
-            inputs, outputs, fingerprint, labels, sha, errors, manifest, manifest_name,
+            inputs, outputs, fingerprint, labels, sha, errors, skipped, manifest, manifest_name,
             decision, write_paragraph)
     profiles = aggregate.aggregate(predictions, decision)
     duplicates = {file: of for p in profiles for file, of in p.duplicates.items()}
@@ -429,7 +410,8 @@ def _write_outputs(
 
 def _stream_documents(
     inputs: Sequence[_Input], outputs: RunOutputs, fingerprint: str, labels: tuple[str, ...],
-    sha: dict[str, str], errors: dict[str, str], manifest: dict[Path, tuple[str, int | None]],
+    sha: dict[str, str], errors: dict[str, str], skipped: dict[str, str],
+    manifest: dict[Path, tuple[str, int | None]],
     manifest_name: str, decision: ProfileDecision, write_paragraph: Callable[[ParagraphRow], None],
 ) -> tuple[int, list[list[object]], list[aggregate.DocumentPredictions],
            list[aggregate.DocumentOutcome]]:
@@ -441,6 +423,12 @@ def _stream_documents(
     predictions: list[aggregate.DocumentPredictions] = []
     outcomes: list[aggregate.DocumentOutcome] = []
     for item in inputs:
+        if item.file in skipped:
+            document_rows.append([item.file, "skipped", skipped[item.file],
+                                  *[""] * (len(DOCUMENT_COLUMNS) - 3)])
+            outcomes.append(aggregate.DocumentOutcome(
+                item.file, "skipped", skipped[item.file], False, "", ""))
+            continue
         state = None
         error = errors.get(sha.get(item.file, item.file), "")
         if not error:
@@ -455,14 +443,15 @@ def _stream_documents(
                         resolution.note]
         if state is None:
             document_rows.append([item.file, "error", error, sha.get(item.file, ""), "",
-                                  *municipality, "", "", "", "", "", "", "", ""])
+                                  *municipality, "", "", "", "", "", "", "", "", ""])
             outcomes.append(aggregate.DocumentOutcome(
                 item.file, "error", error, False, resolution.source, resolution.note))
             continue
         document_rows.append(
             [item.file, "ok", "", sha[item.file], state.format, *municipality, state.pages,
              state.paragraphs, len(state.classified), state.words,
-             f"{state.chars_per_page:.1f}", state.empty_pages, state.health_flag, ""])
+             f"{state.chars_per_page:.1f}", state.empty_pages, state.health_flag, "",
+             state.overflow])
         paragraphs = []
         for unit in state.classified:
             probabilities = dict(zip(labels, unit.probabilities, strict=True))
@@ -480,7 +469,8 @@ def _stream_documents(
         if resolution.complete and code is not None and year is not None:
             predictions.append(aggregate.DocumentPredictions(
                 item.file, sha[item.file], code, year, state.words, paragraphs,
-                frozenset(unit_key(u.text) for u in state.classified)).without_clear_none())
+                frozenset(unit_key(u.text) for u in state.classified),
+                health_flag=state.health_flag or "").without_clear_none())
         else:
             log.warning("%s: not counted in a profile: %s", item.file, resolution.note)
     return paragraph_count, document_rows, predictions, outcomes

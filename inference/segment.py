@@ -64,7 +64,11 @@ class Paragraph:
     words: int  # the unit's words, a repeated lead-in not counted again
 
 
-def segment(doc: ExtractedDocument) -> list[Paragraph]:
+# A unit longer than this is cut (at a space) into pieces of at most this length.
+MAX_UNIT_CHARS = 20_000
+
+
+def segment(doc: ExtractedDocument, max_unit_chars: int = MAX_UNIT_CHARS) -> list[Paragraph]:
     """Paragraphs of a document in reading order, each with its heading path and page."""
     drafts: list[tuple[int, tuple[str, ...], str, str]] = []  # page, path, text, kind
     # A lead-in repeated in each of its items counts once in the document's words.
@@ -100,13 +104,26 @@ def segment(doc: ExtractedDocument) -> list[Paragraph]:
                 drafts.append((item.page, headings, text, KIND_LIST))
             i = end
         else:
-            drafts.append((block.page, headings, block.text, _kind(block)))
+            for piece in _pieces(block.text, max_unit_chars):
+                drafts.append((block.page, headings, piece, _kind(block)))
             i += 1
     return [
         Paragraph(page, index, headings, text, kind, _classify(kind),
                   len(text.split()) - repeated_words.get(index, 0))
         for index, (page, headings, text, kind) in enumerate(drafts)
     ]
+
+
+def _pieces(text: str, limit: int) -> list[str]:
+    """The text in pieces of at most ``limit`` characters, cut at spaces where possible."""
+    pieces = []
+    while len(text) > limit:
+        cut = text.rfind(" ", 0, limit)
+        cut = cut if cut > limit // 2 else limit
+        pieces.append(text[:cut].strip())
+        text = text[cut:].strip()
+    pieces.append(text)
+    return pieces
 
 
 def _is_lead_in(draft: tuple[int, tuple[str, ...], str, str], headings: tuple[str, ...]) -> bool:

@@ -68,6 +68,7 @@ def profile_record(profile: MunicipalityProfile) -> dict[str, Any]:
         "needs_review": profile.needs_review,
         "raw_confidence": round(profile.raw_confidence, 4),
         "profile_probabilities": {k: round(v, 4) for k, v in profile.probabilities.items()},
+        "health_flags": list(profile.health_flags),
         "duplicates": [{"file": file, "duplicate_of": of}
                        for file, of in sorted(profile.duplicates.items())],
         "documents": len(profile.files),
@@ -110,8 +111,11 @@ def _year_summary(year: int, profiles: Sequence[MunicipalityProfile]) -> dict[st
              "profiles": {name: 0 for name in PROFILES}, "missing": 0},
         )["municipalities"] += 1
     processed = set()
+    unreadable = [p for p in profiles if p.health_flags]
     for p in profiles:
         processed.add(p.municipality.kommunkod)
+        if p.health_flags:
+            continue  # text that may not be the plan's: listed, never counted
         entry = by_profile[p.profile]
         entry["municipalities"] += 1
         entry["inhabitants"] += p.municipality.population
@@ -133,6 +137,12 @@ def _year_summary(year: int, profiles: Sequence[MunicipalityProfile]) -> dict[st
             "needs_review": sum(by_profile[name]["needs_review"] for name in headline_profiles),
         },
         "by_kommungrupp": [groups[code] for code in sorted(groups)],
+        "excluded_unreadable": {
+            "municipalities": len(unreadable),
+            "inhabitants": sum(p.municipality.population for p in unreadable),
+            "list": [{"kommunkod": p.municipality.kommunkod, "kommun": p.municipality.kommun,
+                      "health_flags": list(p.health_flags)} for p in unreadable],
+        },
         "missing": {
             "municipalities": len(missing),
             "inhabitants": sum(m.population for m in missing),
@@ -146,7 +156,8 @@ def summarize(profiles: Sequence[MunicipalityProfile], documents: Sequence[Docum
     """The run summary: per year, profiles → municipalities and inhabitants, the headline,
     profiles per SKR kommungrupp, the municipalities not processed (missing, not counted as
     having no goals); the documents; and every profile with its evidence."""
-    errors = [d for d in documents if d.status != "ok"]
+    errors = [d for d in documents if d.status == "error"]
+    skipped = [d for d in documents if d.status == "skipped"]
     unresolved = [d for d in documents if d.status == "ok" and not d.aggregated]
     years = sorted({p.year for p in profiles})
     population_years = sorted({m.population_year for m in municipalities().values()})
@@ -158,8 +169,10 @@ def summarize(profiles: Sequence[MunicipalityProfile], documents: Sequence[Docum
         },
         "documents": {
             "total": len(documents),
-            "ok": len(documents) - len(errors) - len(unresolved),
+            "ok": len(documents) - len(errors) - len(unresolved) - len(skipped),
             "error": len(errors),
+            "skipped": len(skipped),
+            "skipped_files": [{"file": d.file, "reason": d.error} for d in skipped],
             "unresolved": len(unresolved),
             "errors": [{"file": d.file, "error": d.error} for d in errors],
             "unresolved_files": [

@@ -240,9 +240,10 @@ def test_summary_inhabitants_headline_groups_and_missing() -> None:
     documents += [outcome("broken.pdf", status="error"), outcome("x.pdf", aggregated=False)]
     summary = summarize(profiles, documents)
 
-    assert summary["documents"] | {"errors": None, "unresolved_files": None} == {
-        "total": 7, "ok": 5, "error": 1, "unresolved": 1, "errors": None,
-        "unresolved_files": None}
+    assert summary["documents"] | {"errors": None, "unresolved_files": None,
+                                   "skipped_files": None} == {
+        "total": 7, "ok": 5, "error": 1, "unresolved": 1, "skipped": 0, "errors": None,
+        "unresolved_files": None, "skipped_files": None}
     assert summary["documents"]["errors"] == [{"file": "broken.pdf", "error": "boom"}]
     assert summary["documents"]["unresolved_files"][0]["file"] == "x.pdf"
 

@@ -16,9 +16,9 @@ from mrp_classify.errors import MrpError
 from mrp_classify.inference import run as run_module
 from mrp_classify.inference.ingest import Limits
 from mrp_classify.inference.model import ModelInput
+from mrp_classify.inference.inputs import collect_documents, display_path
 from mrp_classify.inference.run import (
     Extraction,
-    collect_documents,
     extract_document,
     read_documents,
     run,
@@ -326,7 +326,7 @@ def test_collect_documents(workdir: Path) -> None:
     (out / "report.html").write_text("x", encoding="utf-8")
     named = workdir / "hudiksvall-2025.txt"
     found = collect_documents([workdir, named], exclude=out)
-    assert [run_module.display_path(p) for p in found] == [
+    assert [display_path(p) for p in found] == [
         "docs/UPPER.TXT", "docs/goteborg-2025.txt", "docs/hudiksvall-2025.txt",
         "docs/mark-2025.html", "docs/sub/hudiksvall-2025-bilaga.txt"]
     with pytest.raises(MrpError, match="nowhere: no such file or folder"):
@@ -340,7 +340,7 @@ def test_paths_outside_the_current_folder_are_absolute(
     workdir: Path, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     os.chdir(tmp_path_factory.mktemp("elsewhere"))
-    assert run_module.display_path(workdir / "a.txt") == (workdir / "a.txt").as_posix()
+    assert display_path(workdir / "a.txt") == (workdir / "a.txt").as_posix()
 
 
 def test_worker_processes_give_the_same_outputs(workdir: Path, model_dir: Path) -> None:
@@ -363,7 +363,7 @@ def test_a_worker_crash_is_blamed_on_its_file_only(workdir: Path) -> None:
     folder.mkdir()
     for name in ("a-2025.txt", "crash-2025.txt", "b-2025.txt"):
         (folder / name).write_text(plan("Plan", FILLER), encoding="utf-8")
-    files = [run_module.display_path(p) for p in collect_documents([folder])]
+    files = [display_path(p) for p in collect_documents([folder])]
     results = dict(read_documents(files, Limits(), workers=2, reader=crashing_reader))
     assert list(results) == files
     assert results["docs/crashing/crash-2025.txt"] == (

@@ -69,7 +69,7 @@ class ExtractedDocument:
 
 @dataclass(frozen=True)
 class Limits:
-    """Safety limits; exceeding one raises a DocumentError.
+    """Safety limits; exceeding one of the first four raises a DocumentError.
 
     ``max_file_bytes`` also bounds the summed decompressed size of a DOCX, which
     python-docx loads into memory whole.
@@ -79,6 +79,11 @@ class Limits:
     max_chars: int = 20_000_000
     max_docx_part_bytes: int = 200_000_000
     max_file_bytes: int = 500_000_000
+    # Bounds on the model's work per document: a longer unit is cut into pieces of at most
+    # this many characters (about 20 windows of the model), and units past the count are
+    # not classified; documents.csv says so in its `overflow` column.
+    max_unit_chars: int = 20_000
+    max_units: int = 50_000
 
 
 class DocumentError(MrpError):
@@ -234,21 +239,65 @@ def _implicit_level(explicit_level: int) -> int:
     return min(explicit_level + 1, 6)
 
 
-def _decode_text(data: bytes) -> str:
-    """UTF-8 (BOM or not), UTF-16 with BOM, else Windows-1252, else Latin-1: never mojibake."""
-    if data.startswith(b"\xef\xbb\xbf"):
-        return data[3:].decode("utf-8", errors="replace")
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16", errors="replace")
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252")
-    except UnicodeDecodeError:
-        # Five byte values are undefined in Windows-1252; Latin-1 maps every byte.
-        return data.decode("latin-1")
+# Controls other than tab, line feed, form feed and carriage return, and replacement
+# characters: a share above this is binary data, not text.
+_BINARY_SHARE = 0.01
+_BINARY_MIN_CHARS = 16
+_TEXT_CONTROLS = frozenset("\t\n\f\r")
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' / 'utf-32-le' / 'utf-32-be' when the NUL bytes fall where a
+    BOM-less UTF-16 or UTF-32 text of mostly Latin script puts them, else None."""
+    sample = data[:65536]
+    if len(sample) < 4 or b"\x00" not in sample:
+        return None
+    quads = len(sample) // 4
+    zeros = b"\x00\x00\x00"
+    if sum(sample[4 * i + 1:4 * i + 4] == zeros for i in range(quads)) > 0.6 * quads:
+        return "utf-32-le"
+    if sum(sample[4 * i:4 * i + 3] == zeros for i in range(quads)) > 0.6 * quads:
+        return "utf-32-be"
+    pairs = len(sample) // 2
+    odd = sum(sample[i] == 0 for i in range(1, 2 * pairs, 2))
+    even = sum(sample[i] == 0 for i in range(0, 2 * pairs, 2))
+    if odd > 0.6 * pairs and even < 0.05 * pairs:
+        return "utf-16-le"
+    if even > 0.6 * pairs and odd < 0.05 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def _decode_text(data: bytes, path: Path | None = None) -> str:
+    """UTF-8 (BOM or not), UTF-16/32 with or without BOM, else Windows-1252, else Latin-1:
+    never mojibake. Binary data (many control characters) is an error, not a plan."""
+    text: str | None = None
+    for bom, codec in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe\x00\x00", "utf-32"),
+                       (b"\x00\x00\xfe\xff", "utf-32"), (b"\xff\xfe", "utf-16"),
+                       (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            text = data.decode(codec, errors="replace")
+            break
+    if text is None:
+        wide = _utf16_without_bom(data)
+        if wide is not None:
+            text = data.decode(wide, errors="replace")
+    if text is None:
+        for codec in ("utf-8", "cp1252", "latin-1"):
+            # Five byte values are undefined in Windows-1252; Latin-1 maps every byte.
+            try:
+                text = data.decode(codec)
+                break
+            except UnicodeDecodeError:
+                continue
+    assert text is not None
+    sample = text[:200_000]
+    odd = sum(1 for ch in sample if (ord(ch) < 32 and ch not in _TEXT_CONTROLS)
+              or 127 <= ord(ch) < 160 or ch == "\ufffd")
+    if path is not None and odd >= _BINARY_MIN_CHARS and odd > _BINARY_SHARE * len(sample):
+        raise DocumentError(path, f"binary data, not text ({odd / len(sample):.0%} control "
+                            "characters)", "give the plan as text, PDF, DOCX or HTML")
+    return text
 
 
 def _check_chars(path: Path, total: int, limits: Limits) -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -43,30 +45,72 @@ def _unreadable_docx(path: Path) -> DocumentError:
 
 
 def _check_docx_zip(path: Path, limits: Limits) -> None:
-    """Refuse a DOCX whose parts declare more decompressed bytes than the limits allow.
+    """Refuse a DOCX whose parts inflate to more than the limits allow.
 
-    Python's zipfile never inflates a member past its declared size, so
-    checking the declarations first bounds what python-docx can decompress.
+    The sizes a zip declares can lie, so every compressed part is inflated here as a
+    stream, a chunk at a time, and counted: a part that passes the limit stops the
+    read at once (memory stays at one chunk), before python-docx touches the file.
     """
     try:
         with zipfile.ZipFile(path) as archive:
             members = archive.infolist()
     except (zipfile.BadZipFile, OSError):
         raise _unreadable_docx(path) from None
-    for member in members:
-        if member.file_size > limits.max_docx_part_bytes:
-            raise DocumentError(
-                path, f"DOCX part '{member.filename}' would decompress to "
-                f"{_mb(member.file_size)}, over the limit of {_mb(limits.max_docx_part_bytes)}",
-                "the file may be a zip bomb; if it is genuine, save it again from Word",
-            )
-    total = sum(member.file_size for member in members)
-    if total > limits.max_file_bytes:
+    declared = max((m for m in members), key=lambda m: m.file_size, default=None)
+    if declared is not None and declared.file_size > limits.max_docx_part_bytes:
         raise DocumentError(
-            path, f"DOCX would decompress to {_mb(total)}, over the limit of "
-            f"{_mb(limits.max_file_bytes)}",
-            "the file may be a zip bomb; if it is genuine, split the document",
-        )
+            path, f"DOCX part '{declared.filename}' would decompress to "
+            f"{_mb(declared.file_size)}, over the limit of {_mb(limits.max_docx_part_bytes)}",
+            "the file may be a zip bomb; if it is genuine, save it again from Word")
+    try:
+        with open(path, "rb") as handle:
+            total = 0
+            for member in members:
+                size = _inflated_size(handle, member, limits.max_docx_part_bytes)
+                if size > limits.max_docx_part_bytes:
+                    raise DocumentError(
+                        path, f"DOCX part '{member.filename}' would decompress to more than "
+                        f"{_mb(limits.max_docx_part_bytes)} (it declares "
+                        f"{_mb(member.file_size)})",
+                        "the file may be a zip bomb; if it is genuine, save it again from "
+                        "Word, or raise the limit")
+                total += size
+                if total > limits.max_file_bytes:
+                    raise DocumentError(
+                        path, f"DOCX would decompress to more than "
+                        f"{_mb(limits.max_file_bytes)}",
+                        "the file may be a zip bomb; if it is genuine, split the document")
+    except (zipfile.BadZipFile, zlib.error, OSError, struct.error):
+        raise _unreadable_docx(path) from None
+
+
+_INFLATE_CHUNK = 1 << 16
+
+
+def _inflated_size(handle: Any, member: zipfile.ZipInfo, limit: int) -> int:
+    """Bytes the member really inflates to, counting no further than just past ``limit``."""
+    handle.seek(member.header_offset)
+    header = handle.read(30)
+    if header[:4] != b"PK\x03\x04":
+        raise zipfile.BadZipFile(f"no local header for {member.filename}")
+    name_length, extra_length = struct.unpack("<HH", header[26:30])
+    handle.seek(member.header_offset + 30 + name_length + extra_length)
+    if member.compress_type == zipfile.ZIP_STORED:
+        return member.compress_size
+    if member.compress_type != zipfile.ZIP_DEFLATED:
+        raise zipfile.BadZipFile(f"unsupported compression in {member.filename}")
+    inflater = zlib.decompressobj(-15)
+    remaining, size = member.compress_size, 0
+    while remaining > 0 and size <= limit:
+        chunk = handle.read(min(_INFLATE_CHUNK, remaining))
+        if not chunk:
+            break
+        remaining -= len(chunk)
+        data = inflater.decompress(chunk, _INFLATE_CHUNK)
+        size += len(data)
+        while inflater.unconsumed_tail and size <= limit:
+            size += len(inflater.decompress(inflater.unconsumed_tail, _INFLATE_CHUNK))
+    return size
 
 
 class _DocxPages:

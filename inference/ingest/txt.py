@@ -106,7 +106,7 @@ def _txt_heading_candidate(lines: list[str]) -> bool:
 
 
 def _read_txt(path: Path, limits: Limits) -> _Raw:
-    text = _decode_text(path.read_bytes())
+    text = _decode_text(path.read_bytes(), path)
     _check_chars(path, len(text), limits)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     pages = text.split("\f")
