@@ -27,6 +27,7 @@ from mrp_classify.errors import MrpError
 from mrp_classify.io import (
     atomic_open,
     from_spreadsheet,
+    locked_folder,
     spreadsheet_safe,
     write_json_atomic,
 )
@@ -34,7 +35,6 @@ from mrp_classify.io import (
 log = logging.getLogger(__name__)
 
 STATE_DIR = ".state"
-LOCK_FILE = ".lock"
 STATE_VERSION = 2
 PARAGRAPHS_FILE = "paragraphs.csv"
 DOCUMENTS_FILE = "documents.csv"
@@ -47,9 +47,10 @@ DOCUMENT_COLUMNS = (
     "file", "status", "error", "sha256", "format", "kommunkod", "kommun", "year",
     "municipality_source", "municipality_note", "pages", "paragraphs", "classified_paragraphs",
     "words", "chars_per_page", "empty_pages", "health_flag", "duplicate_of", "overflow",
+    "ocr_confidence",
 )
 PARAGRAPH_COLUMNS = (
-    "file", "kommunkod", "year", "page", "index", "heading_path", "kind", "text", "label",
+    "file", "kommunkod", "year", "page", "index", "heading_path", "kind", "ocr", "text", "label",
 )
 
 
@@ -61,16 +62,18 @@ class ClassifiedUnit:
     kind: str
     text: str
     probabilities: tuple[float, ...]
+    ocr: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {"page": self.page, "index": self.index, "heading_path": list(self.heading_path),
-                "kind": self.kind, "text": self.text, "probabilities": list(self.probabilities)}
+                "kind": self.kind, "text": self.text, "probabilities": list(self.probabilities),
+                "ocr": self.ocr}
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> ClassifiedUnit:
         return cls(int(raw["page"]), int(raw["index"]), tuple(raw["heading_path"]),
                    str(raw["kind"]), str(raw["text"]),
-                   tuple(float(p) for p in raw["probabilities"]))
+                   tuple(float(p) for p in raw["probabilities"]), bool(raw.get("ocr")))
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class DocumentState:
     words: int
     classified: tuple[ClassifiedUnit, ...]
     overflow: str = ""
+    ocr_confidence: tuple[tuple[int, float], ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         return {"state_version": STATE_VERSION, "sha256": self.sha256,
@@ -98,6 +102,7 @@ class DocumentState:
                 "chars_per_page": self.chars_per_page, "empty_pages": self.empty_pages,
                 "health_flag": self.health_flag, "paragraphs": self.paragraphs,
                 "words": self.words, "overflow": self.overflow,
+                "ocr_confidence": [list(pair) for pair in self.ocr_confidence],
                 "classified": [u.to_json() for u in self.classified]}
 
     @classmethod
@@ -107,7 +112,8 @@ class DocumentState:
                    float(raw["chars_per_page"]), int(raw["empty_pages"]), raw["health_flag"],
                    int(raw["paragraphs"]), int(raw["words"]),
                    tuple(ClassifiedUnit.from_json(u) for u in raw["classified"]),
-                   str(raw.get("overflow", "")))
+                   str(raw.get("overflow", "")),
+                   tuple((int(p), float(c)) for p, c in raw.get("ocr_confidence", [])))
 
 
 @dataclass(frozen=True)
@@ -124,6 +130,7 @@ class ParagraphRow:
     text: str
     label: str
     probabilities: tuple[float, ...]
+    ocr: bool = False
 
 
 class RunOutputs:
@@ -135,33 +142,11 @@ class RunOutputs:
     def path(self, name: str) -> Path:
         return self.dir / name
 
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """Hold the folder for one run: a second run into it fails at once instead of
-        replacing the first one's outputs. Temporary files an earlier, killed run left
-        behind are removed once the lock is held (no other run can be writing them)."""
-        import fcntl
-
-        self.dir.mkdir(parents=True, exist_ok=True)
-        path = self.dir / LOCK_FILE
-        with open(path, "a+") as handle:
-            try:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:
-                raise MrpError(f"{self.dir}: another mrp-classify run is writing here (lock "
-                               f"{path}); wait for it to finish or choose another --out"
-                               ) from None
-            removed = [p for p in [*self.dir.glob(".*.tmp"),
-                                   *(self.dir / STATE_DIR).glob("*/.*.tmp")] if p.is_file()]
-            for leftover in removed:
-                leftover.unlink(missing_ok=True)
-            if removed:
-                log.info("%s: removed %d temporary files of an interrupted run", self.dir,
-                         len(removed))
-            try:
-                yield
-            finally:
-                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    def lock(self) -> contextlib.AbstractContextManager[None]:
+        """Hold the folder for one run; temporary files of an earlier, killed run go."""
+        return locked_folder(self.dir, (".*.tmp", f"{STATE_DIR}/*/.*.tmp"),
+                             "another mrp-classify run is writing here; wait for it to "
+                             "finish or choose another --out")
 
     # ------------------------------------------------------------ state
     def state_path(self, fingerprint: str, sha256: str) -> Path:
@@ -203,7 +188,8 @@ class RunOutputs:
             def write(row: ParagraphRow) -> None:
                 writer.writerow(spreadsheet_safe(str(cell)) for cell in (
                     row.file, row.kommunkod, row.year, row.page, row.index,
-                    HEADING_SEPARATOR.join(row.heading_path), row.kind, row.text, row.label,
+                    HEADING_SEPARATOR.join(row.heading_path), row.kind,
+                    "true" if row.ocr else "", row.text, row.label,
                     *(f"{p:.4f}" for p in row.probabilities)))
 
             yield write
@@ -218,7 +204,7 @@ class RunOutputs:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             columns = set(reader.fieldnames or ())
-            wanted = [c for c in PARAGRAPH_COLUMNS if c not in ("kind", "label")]
+            wanted = [c for c in PARAGRAPH_COLUMNS if c not in ("kind", "label", "ocr")]
             if need_probabilities:
                 wanted += [f"p_{label}" for label in labels]
             missing = [column for column in wanted if column not in columns]
@@ -236,7 +222,8 @@ class RunOutputs:
                         row["file"], row["kommunkod"], row["year"], int(row["page"] or 0),
                         int(row["index"] or 0),
                         tuple(h for h in row["heading_path"].split(HEADING_SEPARATOR) if h),
-                        row.get("kind", ""), row["text"], row.get("label", ""), probabilities)
+                        row.get("kind", ""), row["text"], row.get("label", ""), probabilities,
+                        row.get("ocr") == "true")
                 except (TypeError, ValueError) as exc:
                     raise MrpError(f"{path}:{number}: not a number where one belongs ({exc}); "
                                    "rewrite the file with 'mrp-classify run'") from exc

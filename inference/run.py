@@ -20,6 +20,7 @@ import concurrent.futures
 import contextlib
 import logging
 import multiprocessing
+import os
 import sys
 from collections.abc import Callable, Generator, Sequence
 from concurrent.futures.process import BrokenProcessPool
@@ -98,6 +99,7 @@ class Extraction:
     words: int
     to_classify: tuple[Paragraph, ...]
     overflow: str = ""
+    ocr_confidence: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -150,7 +152,35 @@ def extract_document(path: str, limits: Limits, expected_sha256: str = "") -> Ex
         words=sum(p.words for p in paragraphs),
         to_classify=tuple(to_classify),
         overflow=overflow,
+        ocr_confidence=health.ocr_confidence,
     )
+
+
+def die_with_parent() -> None:
+    """In a reader process: end when the run's process ends, even by ``kill -9``.
+
+    Linux delivers SIGKILL to the worker when its parent dies (``PR_SET_PDEATHSIG``);
+    elsewhere a watchdog thread notices that the parent is gone. Either way no reader
+    outlives its run, and with the workers gone the resource tracker ends too.
+    """
+    import threading
+    import time
+
+    parent = os.getppid()
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
 
 
 Reader = Callable[[str, Limits, str], Extraction | str]
@@ -176,7 +206,8 @@ def read_documents(
     in_flight: collections.deque[tuple[str, concurrent.futures.Future[Extraction | str]]]
     in_flight = collections.deque()
     context = multiprocessing.get_context("spawn")  # no fork of a threaded ONNX process
-    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
+                                                  initializer=die_with_parent)
     try:
         while queue or in_flight:
             while queue and len(in_flight) < 2 * workers:
@@ -192,8 +223,7 @@ def read_documents(
             except BrokenProcessPool:
                 pool.shutdown(wait=True, cancel_futures=True)
                 pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=workers, mp_context=context
-                )
+                    max_workers=workers, mp_context=context, initializer=die_with_parent)
                 if file in isolate:
                     yield file, f"{file}: the reader process crashed on this file"
                     continue
@@ -215,9 +245,10 @@ def _state(sha256: str, fingerprint: str, labels: Sequence[str], extraction: Ext
         chars_per_page=extraction.chars_per_page, empty_pages=extraction.empty_pages,
         health_flag=extraction.health_flag, paragraphs=extraction.paragraphs,
         words=extraction.words, overflow=extraction.overflow,
+        ocr_confidence=extraction.ocr_confidence,
         classified=tuple(
             ClassifiedUnit(p.page, p.index, p.heading_path, p.kind, p.text,
-                           tuple(float(x) for x in row))
+                           tuple(float(x) for x in row), p.ocr)
             for p, row in zip(extraction.to_classify, probabilities, strict=True)))
 
 
@@ -276,7 +307,9 @@ def run(
     files = scanned.documents
     manifest_entries = read_manifest(manifest) if manifest is not None else {}
     folder = ModelFolder.load(model_dir)
-    fingerprint = folder.fingerprint()
+    # Results read with OCR are other results: they are stored apart and never resumed
+    # into a run without it (or the other way round).
+    fingerprint = folder.fingerprint() + ("-ocr" if limits.ocr else "")
     if classifier is None:
         classifier = Classifier(folder, threads)
     labels = tuple(classifier.labels)
@@ -451,7 +484,8 @@ def _stream_documents(
             [item.file, "ok", "", sha[item.file], state.format, *municipality, state.pages,
              state.paragraphs, len(state.classified), state.words,
              f"{state.chars_per_page:.1f}", state.empty_pages, state.health_flag, "",
-             state.overflow])
+             state.overflow, " ".join(f"p{page}:{conf:.1f}" for page, conf in
+                                      state.ocr_confidence)])
         paragraphs = []
         for unit in state.classified:
             probabilities = dict(zip(labels, unit.probabilities, strict=True))
@@ -459,7 +493,7 @@ def _stream_documents(
             write_paragraph(ParagraphRow(
                 item.file, "" if code is None else code, "" if year is None else str(year),
                 unit.page, unit.index, unit.heading_path, unit.kind, unit.text, label,
-                unit.probabilities))
+                unit.probabilities, unit.ocr))
             paragraph_count += 1
             paragraphs.append(aggregate.ParagraphPrediction(
                 item.file, unit.page, unit.index, unit.heading_path, unit.text, label,

@@ -62,6 +62,7 @@ class Paragraph:
     kind: str  # "text" | "list" | "table_goal" | "table_numeric" | "heading"
     classify: bool  # False for number-only budget rows and bare headings
     words: int  # the unit's words, a repeated lead-in not counted again
+    ocr: bool = False  # read by OCR from a page without a text layer
 
 
 # A unit longer than this is cut (at a space) into pieces of at most this length.
@@ -71,6 +72,7 @@ MAX_UNIT_CHARS = 20_000
 def segment(doc: ExtractedDocument, max_unit_chars: int = MAX_UNIT_CHARS) -> list[Paragraph]:
     """Paragraphs of a document in reading order, each with its heading path and page."""
     drafts: list[tuple[int, tuple[str, ...], str, str]] = []  # page, path, text, kind
+    ocr: set[int] = set()  # drafts read by OCR
     # A lead-in repeated in each of its items counts once in the document's words.
     repeated_words: dict[int, int] = {}
     path: list[tuple[int, str]] = []
@@ -105,11 +107,13 @@ def segment(doc: ExtractedDocument, max_unit_chars: int = MAX_UNIT_CHARS) -> lis
             i = end
         else:
             for piece in _pieces(block.text, max_unit_chars):
+                if block.ocr:
+                    ocr.add(len(drafts))
                 drafts.append((block.page, headings, piece, _kind(block)))
             i += 1
     return [
         Paragraph(page, index, headings, text, kind, _classify(kind),
-                  len(text.split()) - repeated_words.get(index, 0))
+                  len(text.split()) - repeated_words.get(index, 0), index in ocr)
         for index, (page, headings, text, kind) in enumerate(drafts)
     ]
 

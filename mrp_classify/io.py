@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from mrp_classify.errors import OutputExistsError
+from mrp_classify.errors import MrpError, OutputExistsError
 
 
 @contextlib.contextmanager
@@ -20,8 +20,13 @@ def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8",
                 newline: str | None = None) -> Iterator[IO[Any]]:
     """Write to a temporary file beside `path` and rename it into place on success."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp",
+                                        dir=path.parent)
+    except OSError as exc:
+        raise MrpError(f"{path}: cannot write ({exc.strerror or exc}); "
+                       f"{_write_fix(exc)}") from exc
     os.close(fd)
     # mkstemp creates 0600; outputs are shared files, so give them the usual umask mode.
     os.chmod(tmp_name, 0o666 & ~_umask())
@@ -33,10 +38,26 @@ def atomic_open(path: Path, mode: str = "w", encoding: str | None = "utf-8",
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp_name, path)
+    except OSError as exc:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise MrpError(f"{path}: cannot write ({exc.strerror or exc}); "
+                       f"{_write_fix(exc)}") from exc
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+
+
+def _write_fix(exc: OSError) -> str:
+    import errno
+
+    return {errno.ENOSPC: "free some disk space, or write to another folder",
+            errno.EDQUOT: "free some space within your quota, or write elsewhere",
+            errno.EACCES: "check the folder's permissions, or write elsewhere",
+            errno.EROFS: "the folder is read-only; write elsewhere",
+            errno.ENAMETOOLONG: "use a shorter file or folder name"}.get(
+                exc.errno or 0, "check the folder and try again")
 
 
 def _umask() -> int:
@@ -108,3 +129,32 @@ def iter_jsonl(lines: Iterable[str]) -> Iterator[tuple[int, dict[str, Any] | Non
             yield number, None, "not a JSON object"
             continue
         yield number, value, ""
+
+
+@contextlib.contextmanager
+def locked_folder(folder: Path, leftovers: Sequence[str], busy: str) -> Iterator[None]:
+    """Hold ``folder`` for one writer (an advisory lock on ``folder/.lock``): a second
+    writer fails at once with ``busy`` instead of replacing the first one's files. Once
+    the lock is held, files matching the ``leftovers`` globs — temporary files of a writer
+    that was killed — are removed: no other writer can still be writing them."""
+    import fcntl
+
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle = open(folder / ".lock", "a+")  # noqa: SIM115 - held for the whole block
+    except OSError as exc:
+        raise MrpError(f"{folder}: cannot write ({exc.strerror or exc}); "
+                       f"{_write_fix(exc)}") from exc
+    with handle:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise MrpError(f"{folder}: {busy}") from None
+        for pattern in leftovers:
+            for leftover in folder.glob(pattern):
+                if leftover.is_file():
+                    leftover.unlink(missing_ok=True)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -43,7 +43,7 @@ from typing import Any
 
 from mrp_classify.agreement import AgreementStats, agreement_stats
 from mrp_classify.errors import MrpError
-from mrp_classify.io import atomic_open, iter_jsonl
+from mrp_classify.io import atomic_open, iter_jsonl, locked_folder
 from mrp_classify.labelset import (
     AGREEMENT_DIR,
     Problem,
@@ -146,15 +146,20 @@ def map_label(raw: str, labels: Sequence[str]) -> str | None:
 
 def _decode(path: Path) -> str:
     data = path.read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        # Excel's "Unicode text": UTF-16 with a byte-order mark, tab-separated.
+        return data.decode("utf-16")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         log.info("%s: not UTF-8, read as Windows-1252 (Excel's plain CSV)", path)
-        return data.decode("cp1252")
+        return data.decode("cp1252", errors="replace")
 
 
 def read_csv_rows(path: Path) -> list[Row]:
     text = _decode(path)
+    # A paragraph can be longer than the csv module's default field limit (131,072).
+    csv.field_size_limit(1 << 30)
     first_line = text.split("\n", 1)[0]
     delimiter = max((",", ";", "\t"), key=first_line.count)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
@@ -206,6 +211,9 @@ def read_labelstudio_rows(path: Path) -> tuple[list[Row], list[Problem]]:
     except json.JSONDecodeError as exc:
         raise MrpError(f"{path}:{exc.lineno}: invalid JSON ({exc.msg}); export the Label "
                        "Studio project as JSON") from exc
+    except RecursionError:
+        raise MrpError(f"{path}: JSON nested too deeply to be a Label Studio export; export "
+                       "the project as JSON again") from None
     if not isinstance(tasks, list):
         raise MrpError(f"{path}: not a Label Studio export (expected a list of tasks)")
     rows, problems = [], []
@@ -227,6 +235,10 @@ def read_labelstudio_rows(path: Path) -> tuple[list[Row], list[Problem]]:
         meta = _meta(data)
         if note.strip():
             meta["note"] = note.strip()
+        if not isinstance(data.get("text", ""), str):
+            problems.append(Problem(str(path), number, "'text' is not a string (a list or an "
+                                    "object); export the tasks' text field as text"))
+            continue
         if len(choices) > 1:
             problems.append(Problem(str(path), number, f"several labels chosen {choices}; "
                                     "choose one"))
@@ -251,7 +263,15 @@ def read_doccano_rows(path: Path) -> tuple[list[Row], list[Problem]]:
         if len(labels) > 1:
             problems.append(Problem(str(path), number, f"several labels {labels}; keep one"))
             continue
-        meta = {**_meta(record.get("meta") or {}), **_meta(record)}
+        extra = record.get("meta") or {}
+        if not isinstance(extra, dict):
+            problems.append(Problem(str(path), number, "'meta' is not an object; export the "
+                                    "doccano project again"))
+            continue
+        if not isinstance(record.get("text", ""), str):
+            problems.append(Problem(str(path), number, "'text' is not a string"))
+            continue
+        meta = {**_meta(extra), **_meta(record)}
         # doccano's own ids are database integers; only a queue id (a string) is kept.
         record_id = record.get("id") if isinstance(record.get("id"), str) else ""
         rows.append(Row(number, str(record_id).strip(), str(record.get("text") or ""),
@@ -474,13 +494,15 @@ def import_labels(source: Path, annotator: str, labels_dir: Path | None = None,
         problems=problems, disagreements=sorter.disagreements,
         agreement=_agreement([*main, *second], [*sorter.new, *sorter.second]))
     if sorter.new or sorter.second:
-        name = _output_name(labels_dir, annotator, source, today or dt.date.today())
-        if sorter.new:
-            result.written = labels_dir / IMPORTED_DIR / name
-            _write_jsonl(result.written, sorter.new)
-        if sorter.second:
-            result.agreement_written = labels_dir / AGREEMENT_DIR / name
-            _write_jsonl(result.agreement_written, sorter.second)
+        with locked_folder(labels_dir, (f"{IMPORTED_DIR}/.*.tmp", f"{AGREEMENT_DIR}/.*.tmp"),
+                           "another 'labels import' is writing here; wait for it"):
+            name = _output_name(labels_dir, annotator, source, today or dt.date.today())
+            if sorter.new:
+                result.written = labels_dir / IMPORTED_DIR / name
+                _write_jsonl(result.written, sorter.new)
+            if sorter.second:
+                result.agreement_written = labels_dir / AGREEMENT_DIR / name
+                _write_jsonl(result.agreement_written, sorter.second)
     return result
 
 

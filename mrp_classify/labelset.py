@@ -162,8 +162,26 @@ def read_records(paths: Sequence[Path], schema: Schema | None = None
                 meta = {k: v for k, v in raw.items() if k not in ("id", "text", "label")}
                 records.append(Record(raw["id"], raw["text"], raw["label"], str(path),
                                       line_number, meta))
-    problems.extend(find_conflicts(records))
+    second = [r for r in records if AGREEMENT_DIR in Path(r.file).parts]
+    problems.extend(find_conflicts([r for r in records if AGREEMENT_DIR not in
+                                    Path(r.file).parts]))
+    problems.extend(_second_annotation_conflicts(second))
     return records, problems
+
+
+def _second_annotation_conflicts(records: Iterable[Record]) -> list[Problem]:
+    """Second annotations share ids and texts by design (several annotators label the same
+    paragraph, and may disagree): only the same annotator twice on one id is a problem."""
+    problems = []
+    first: dict[tuple[str, str], Record] = {}
+    for record in records:
+        key = (record.id, str(record.meta.get("annotator", "")))
+        seen = first.setdefault(key, record)
+        if seen is not record:
+            problems.append(Problem(record.file, record.line, f"'{key[1]}' labelled id "
+                                    f"'{record.id}' twice (first at {seen.file}:{seen.line}); "
+                                    "keep one"))
+    return problems
 
 
 def find_conflicts(records: Iterable[Record]) -> list[Problem]:

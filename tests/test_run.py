@@ -15,8 +15,8 @@ import pytest
 from mrp_classify.errors import MrpError
 from mrp_classify.inference import run as run_module
 from mrp_classify.inference.ingest import Limits
-from mrp_classify.inference.model import ModelInput
 from mrp_classify.inference.inputs import collect_documents, display_path
+from mrp_classify.inference.model import ModelInput
 from mrp_classify.inference.run import (
     Extraction,
     extract_document,

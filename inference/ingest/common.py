@@ -19,7 +19,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from mrp_classify.errors import MrpError
@@ -48,6 +48,7 @@ class TextBlock:
     kind: str  # "heading" | "text" | "list_item" | "table_row"
     level: int = 0  # heading level (1 = top) for headings, else 0
     cells: tuple[str, ...] = ()  # table rows: the cell texts, without header labels
+    ocr: bool = False  # read by OCR from a page without a text layer
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,7 @@ class ExtractionHealth:
     chars_per_page: float
     empty_pages: int
     flag: str | None  # None when healthy, else a short reason
+    ocr_confidence: tuple[tuple[int, float], ...] = ()  # (page, Tesseract's mean confidence)
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,8 @@ class Limits:
     # not classified; documents.csv says so in its `overflow` column.
     max_unit_chars: int = 20_000
     max_units: int = 50_000
+    # Read PDF pages without a text layer with Tesseract (ocr.py) instead of failing.
+    ocr: bool = False
 
 
 class DocumentError(MrpError):
@@ -104,6 +108,7 @@ class _Raw:
     blocks: list[TextBlock]
     page_chars: list[int]
     title_text: str
+    ocr_pages: dict[int, float] = field(default_factory=dict)  # page → OCR confidence
 
 
 def _mb(n: int) -> str:
@@ -342,7 +347,8 @@ def _health(raw: _Raw) -> ExtractionHealth:
             if share < _GARBLED_MAX_SHARE:
                 flag = (f"text looks garbled (only {share:.0%} common Swedish words) — "
                         "run OCR (e.g. ocrmypdf --force-ocr)")
-    return ExtractionHealth(len(raw.page_chars), total / pages, empty, flag)
+    return ExtractionHealth(len(raw.page_chars), total / pages, empty, flag,
+                            tuple(sorted(raw.ocr_pages.items())))
 
 
 def _page_chars(blocks: Sequence[TextBlock], pages: int) -> list[int]:

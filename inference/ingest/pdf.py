@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 import statistics
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from pathlib import Path
 from typing import Any
@@ -289,13 +289,43 @@ def _read_pdf(path: Path, limits: Limits) -> _Raw:
                 path, "encrypted (needs a password to open)",
                 "remove the password, e.g. qpdf --decrypt --password=PASSWORD in.pdf out.pdf",
             ) from None
+        if exc.err_code == pdfium_c.FPDF_ERR_SUCCESS:
+            # PDFium refuses a well-formed file only when it has no pages.
+            raise DocumentError(path, "a PDF with no pages",
+                                "export the plan again; the file holds no page") from None
         raise DocumentError(path, "not a readable PDF (corrupt or truncated)",
                             "download or export it again") from None
     try:
         meta_title = clean_text(pdf.get_metadata_value("Title") or "")
         page_segments, heights = _pdf_segments(path, pdf, limits)
+        raw = _layout(page_segments, heights, meta_title)
+        if limits.ocr:
+            _ocr_empty_pages(path, pdf, raw)
     finally:
         pdf.close()
+    if all(chars < EMPTY_PAGE_CHARS for chars in raw.page_chars):
+        raise DocumentError(path, "no text layer", "run OCR first (e.g. ocrmypdf), or "
+                            "read it with --ocr")
+    return raw
+
+
+def _ocr_empty_pages(path: Path, pdf: Any, raw: _Raw) -> None:
+    """Read the pages without a text layer with Tesseract, in page order with the rest."""
+    from mrp_classify.inference.ingest.ocr import ocr_page, tesseract
+
+    empty = [n for n, chars in enumerate(raw.page_chars, start=1) if chars < EMPTY_PAGE_CHARS]
+    if not empty:
+        return
+    program = tesseract(path)
+    for number in empty:
+        blocks, confidence = ocr_page(path, pdf[number - 1], program)
+        raw.blocks.extend(replace(block, page=number) for block in blocks)
+        raw.page_chars[number - 1] = sum(_visible_chars(block.text) for block in blocks)
+        raw.ocr_pages[number] = round(confidence, 1)
+    raw.blocks.sort(key=lambda block: block.page)  # stable: text-layer order kept
+
+
+def _layout(page_segments: list[list[_Frag]], heights: list[float], meta_title: str) -> _Raw:
     n_pages = len(page_segments)
     furniture = _remove_furniture(page_segments, heights)
     page_lines = [_order_region(segments) for segments in page_segments]
@@ -310,8 +340,6 @@ def _read_pdf(path: Path, limits: Limits) -> _Raw:
     page_chars = [0] * n_pages
     for block in pdf_blocks:
         page_chars[block.page - 1] += _visible_chars(block.text)
-    if all(chars < EMPTY_PAGE_CHARS for chars in page_chars):
-        raise DocumentError(path, "no text layer", "run OCR first (e.g. ocrmypdf)")
     blocks = _pdf_to_text_blocks(_merge_across_breaks(pdf_blocks))
     return _Raw(blocks, page_chars, "\n".join(title_lines))
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import signal
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -15,6 +18,20 @@ from mrp_classify.cli.app import (
     handle_errors,
     log,
 )
+
+
+@contextlib.contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """SIGTERM ends the run like Ctrl-C: the reader processes are stopped and the finished
+    documents stay stored for --resume."""
+    def interrupt(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 @app.command()
@@ -33,6 +50,9 @@ def run(
         min=1, help="Paragraphs classified at once (default: the usable CPU cores, or "
         "MRP_CLASSIFY_THREADS).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    ocr: Annotated[bool, typer.Option(
+        "--ocr", help="Read PDF pages without a text layer with Tesseract (Debian: "
+        "tesseract-ocr tesseract-ocr-swe); its confidence goes to documents.csv.")] = False,
 ) -> None:
     """Documents in, municipality profiles out (documents.csv, paragraphs.csv,
     municipalities.csv, summary.json, report.html).
@@ -41,11 +61,14 @@ def run(
     some were not (their rows in documents.csv say why; all outputs are complete),
     2 when the run could not start.
     """
+    from mrp_classify.inference.ingest import Limits
     from mrp_classify.inference.run import run as run_documents
     from mrp_classify.paths import resolve_model_dir
 
-    result = run_documents(paths, out, resolve_model_dir(model), manifest=manifest,
-                           resume=resume, workers=workers, threads=threads, quiet=quiet)
+    with terminate_as_interrupt():
+        result = run_documents(paths, out, resolve_model_dir(model), manifest=manifest,
+                               resume=resume, workers=workers, threads=threads, quiet=quiet,
+                               limits=Limits(ocr=ocr))
     log.info("%d documents (%d resumed): %d ok, %d failed, %d not matched to a municipality and "
              "year; %d paragraphs, %d municipality profiles → %s", result.documents,
              result.resumed, result.ok, result.errors, result.unresolved, result.paragraphs,
