@@ -50,8 +50,10 @@ DOCUMENT_COLUMNS = (
     "ocr_confidence",
 )
 PARAGRAPH_COLUMNS = (
-    "file", "kommunkod", "year", "page", "index", "heading_path", "kind", "ocr", "text", "label",
+    "file", "kommunkod", "year", "page", "index", "heading_path", "kind", "text", "label",
 )
+# After the probability columns: "true" for a unit read by OCR (run --ocr).
+OCR_COLUMN = "ocr"
 
 
 @dataclass(frozen=True)
@@ -183,14 +185,14 @@ class RunOutputs:
         """A function that writes one ``ParagraphRow``; the file appears when complete."""
         with atomic_open(self.path(PARAGRAPHS_FILE), newline="") as handle:
             writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow((*PARAGRAPH_COLUMNS, *(f"p_{label}" for label in labels)))
+            writer.writerow((*PARAGRAPH_COLUMNS, *(f"p_{label}" for label in labels),
+                             OCR_COLUMN))
 
             def write(row: ParagraphRow) -> None:
                 writer.writerow(spreadsheet_safe(str(cell)) for cell in (
                     row.file, row.kommunkod, row.year, row.page, row.index,
-                    HEADING_SEPARATOR.join(row.heading_path), row.kind,
-                    "true" if row.ocr else "", row.text, row.label,
-                    *(f"{p:.4f}" for p in row.probabilities)))
+                    HEADING_SEPARATOR.join(row.heading_path), row.kind, row.text, row.label,
+                    *(f"{p:.4f}" for p in row.probabilities), "true" if row.ocr else ""))
 
             yield write
 
@@ -204,7 +206,7 @@ class RunOutputs:
         with open(path, encoding="utf-8-sig", newline="") as handle:
             reader = csv.DictReader(handle)
             columns = set(reader.fieldnames or ())
-            wanted = [c for c in PARAGRAPH_COLUMNS if c not in ("kind", "label", "ocr")]
+            wanted = [c for c in PARAGRAPH_COLUMNS if c not in ("kind", "label")]
             if need_probabilities:
                 wanted += [f"p_{label}" for label in labels]
             missing = [column for column in wanted if column not in columns]
@@ -223,7 +225,7 @@ class RunOutputs:
                         int(row["index"] or 0),
                         tuple(h for h in row["heading_path"].split(HEADING_SEPARATOR) if h),
                         row.get("kind", ""), row["text"], row.get("label", ""), probabilities,
-                        row.get("ocr") == "true")
+                        row.get(OCR_COLUMN) == "true")
                 except (TypeError, ValueError) as exc:
                     raise MrpError(f"{path}:{number}: not a number where one belongs ({exc}); "
                                    "rewrite the file with 'mrp-classify run'") from exc

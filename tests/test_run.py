@@ -142,7 +142,7 @@ def test_run_writes_all_outputs(workdir: Path, model_dir: Path, fake_report: lis
     paragraphs = read_csv(out / "paragraphs.csv")
     assert list(paragraphs[0]) == [
         "file", "kommunkod", "year", "page", "index", "heading_path", "kind", "text", "label",
-        "p_none", "p_internal_efficiency", "p_citizen_facing"]
+        "p_none", "p_internal_efficiency", "p_citizen_facing", "ocr"]
     citizen = [p for p in paragraphs if p["label"] == "citizen_facing"]
     assert len(citizen) == 1
     assert citizen[0]["p_citizen_facing"] == "0.9000"
