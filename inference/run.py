@@ -156,7 +156,7 @@ def extract_document(path: str, limits: Limits, expected_sha256: str = "") -> Ex
     )
 
 
-def die_with_parent() -> None:
+def die_with_parent(parent: int) -> None:
     """In a reader process: end when the run's process ends, even by ``kill -9``.
 
     Linux delivers SIGKILL to the worker when its parent dies (``PR_SET_PDEATHSIG``);
@@ -166,7 +166,6 @@ def die_with_parent() -> None:
     import threading
     import time
 
-    parent = os.getppid()
     try:
         import ctypes
 
@@ -174,6 +173,8 @@ def die_with_parent() -> None:
         libc.prctl(1, 9, 0, 0, 0)  # PR_SET_PDEATHSIG, SIGKILL
     except (OSError, AttributeError):
         pass
+    if os.getppid() != parent:  # the run ended while this process was starting
+        os._exit(1)
 
     def watch() -> None:
         while os.getppid() == parent:
@@ -207,7 +208,8 @@ def read_documents(
     in_flight = collections.deque()
     context = multiprocessing.get_context("spawn")  # no fork of a threaded ONNX process
     pool = concurrent.futures.ProcessPoolExecutor(max_workers=workers, mp_context=context,
-                                                  initializer=die_with_parent)
+                                                  initializer=die_with_parent,
+                                                  initargs=(os.getpid(),))
     try:
         while queue or in_flight:
             while queue and len(in_flight) < 2 * workers:
@@ -223,7 +225,8 @@ def read_documents(
             except BrokenProcessPool:
                 pool.shutdown(wait=True, cancel_futures=True)
                 pool = concurrent.futures.ProcessPoolExecutor(
-                    max_workers=workers, mp_context=context, initializer=die_with_parent)
+                    max_workers=workers, mp_context=context, initializer=die_with_parent,
+                    initargs=(os.getpid(),))
                 if file in isolate:
                     yield file, f"{file}: the reader process crashed on this file"
                     continue

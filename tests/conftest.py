@@ -134,3 +134,17 @@ def tiny_models_root(tmp_path_factory: pytest.TempPathFactory, tiny_base: Path,
 def tiny_model(tiny_models_root: Path) -> Path:
     return tiny_models_root / "tiny" / "v1"
 
+
+@pytest.fixture
+def model_dir(tmp_path: Path) -> Path:
+    """A model folder for runs with a fake classifier: model.json and placeholders."""
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "model.json").write_text(json.dumps({
+        "format_version": 1, "name": "fake", "version": "v1",
+        "labels": ["none", "internal_efficiency", "citizen_facing"],
+        "max_length": 64,
+    }), encoding="utf-8")
+    (folder / "model.onnx").write_bytes(b"not a real model")
+    (folder / "tokenizer.json").write_text("{}", encoding="utf-8")
+    return folder

@@ -64,19 +64,6 @@ def plan(title: str, *paragraphs: str) -> str:
 
 
 @pytest.fixture
-def model_dir(tmp_path: Path) -> Path:
-    folder = tmp_path / "model"
-    folder.mkdir()
-    (folder / "model.json").write_text(json.dumps({
-        "format_version": 1, "name": "fake", "version": "v1", "labels": list(LABELS),
-        "max_length": 64,
-    }), encoding="utf-8")
-    (folder / "model.onnx").write_bytes(b"not a real model")
-    (folder / "tokenizer.json").write_text("{}", encoding="utf-8")
-    return folder
-
-
-@pytest.fixture
 def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A folder of documents, the current folder so that paths in the outputs are relative."""
     monkeypatch.chdir(tmp_path)
