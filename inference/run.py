@@ -34,6 +34,7 @@ from tqdm import tqdm
 from mrp_classify.errors import MrpError
 from mrp_classify.inference import aggregate, summary
 from mrp_classify.inference.aggregate import ProfileDecision, unit_key
+from mrp_classify.inference.cache import CACHE_FILE, PredictionCache
 from mrp_classify.inference.cpu import cpu_info
 from mrp_classify.inference.ingest import Limits, read_document
 from mrp_classify.inference.inputs import display_path, scan_inputs
@@ -137,10 +138,15 @@ def extract_document(path: str, limits: Limits, expected_sha256: str = "") -> Ex
     health = document.health
     to_classify = [p for p in paragraphs if p.classify]
     overflow = ""
-    if len(to_classify) > limits.max_units:
-        overflow = (f"{len(to_classify) - limits.max_units} units past the limit of "
-                    f"{limits.max_units:,} were not classified")
-        to_classify = to_classify[:limits.max_units]
+    kept, chars = 0, 0
+    for unit in to_classify[:limits.max_units]:
+        if chars + len(unit.text) > limits.max_classified_chars:
+            break
+        kept, chars = kept + 1, chars + len(unit.text)
+    if kept < len(to_classify):
+        overflow = (f"{len(to_classify) - kept} units past the limits of {limits.max_units:,} "
+                    f"units or {limits.max_classified_chars:,} characters were not classified")
+        to_classify = to_classify[:kept]
     return Extraction(
         format=document.format,
         title_text=document.title_text,
@@ -289,6 +295,8 @@ def run(
     limits: Limits | None = None,
     classifier: ClassifierLike | None = None,
     display_root: Path | None = None,
+    cache: Path | None = None,
+    use_cache: bool = True,
 ) -> RunResult:
     """Classify every document under ``paths`` and write the outputs to ``out_dir``.
 
@@ -318,6 +326,11 @@ def run(
     labels = tuple(classifier.labels)
     aggregate.check_labels(labels)
     outputs = RunOutputs(out_dir)
+    if use_cache and hasattr(classifier, "render"):
+        # Beside the run's state, or one file per model in a folder many runs share.
+        cache_file = (Path(cache) / f"{fingerprint}.sqlite" if cache is not None
+                      else outputs.state_path(fingerprint, "x").parent / CACHE_FILE)
+        classifier = PredictionCache(classifier, cache_file, fingerprint)
     with outputs.lock():
         return _run(files, scanned.skipped, outputs, display_root, manifest,
                     manifest_entries, folder, fingerprint, classifier, labels, limits, workers,

@@ -121,7 +121,7 @@ def test_units_and_their_length_are_bounded(docs: Path, model_dir: Path,
     run([docs], out, model_dir, classifier=classifier,
         limits=Limits(max_unit_chars=20_000, max_units=40))
     (row,) = rows(out / "documents.csv")
-    assert "units past the limit of 40 were not classified" in row["overflow"]
+    assert "units past the limits of 40 units" in row["overflow"]
     assert int(row["classified_paragraphs"]) == 40
     assert all(len(p["text"]) <= 20_000 for p in rows(out / "paragraphs.csv"))
 

@@ -378,3 +378,30 @@ def test_run_with_a_real_model(workdir: Path, tiny_model: Path) -> None:
         # reach the model's unit threshold, citizen-facing when that share is the larger.
         assert row["label"] == decision.unit_label(probabilities)
     assert len(read_csv(out / "municipalities.csv")) == 3
+
+
+@pytest.mark.slow
+def test_a_shared_cache_reads_each_text_once_and_changes_no_byte(
+        workdir: Path, tiny_model: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mrp_classify.inference import cache as cache_module
+
+    cache = workdir.parent / "cache"
+    run([workdir], workdir.parent / "a", tiny_model, quiet=True, use_cache=False)
+    calls: list[int] = []
+    real = cache_module.PredictionCache.predict_proba
+
+    def counting(self, items):  # type: ignore[no-untyped-def]
+        result = real(self, items)
+        calls.append(self.misses)
+        return result
+
+    monkeypatch.setattr(cache_module.PredictionCache, "predict_proba", counting)
+    run([workdir], workdir.parent / "b", tiny_model, quiet=True, cache=cache)
+    first = sum(calls)
+    calls.clear()
+    run([workdir], workdir.parent / "c", tiny_model, quiet=True, cache=cache)
+    assert first > 0 and calls and calls[-1] == 0  # the second run read nothing anew
+    for name in ("paragraphs.csv", "municipalities.csv", "documents.csv"):
+        assert (workdir.parent / "b" / name).read_bytes() == (
+            workdir.parent / "a" / name).read_bytes() == (workdir.parent / "c" / name
+                                                           ).read_bytes()

@@ -86,6 +86,7 @@ class Limits:
     # not classified; documents.csv says so in its `overflow` column.
     max_unit_chars: int = 20_000
     max_units: int = 50_000
+    max_classified_chars: int = 3_000_000  # about 3,000 windows: a few minutes of model time
     # Read PDF pages without a text layer with Tesseract (ocr.py) instead of failing.
     ocr: bool = False
 

@@ -50,6 +50,12 @@ def run(
         min=1, help="Paragraphs classified at once (default: the usable CPU cores, or "
         "MRP_CLASSIFY_THREADS).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    cache: Annotated[Path | None, typer.Option(
+        help="Share the prediction cache with other runs in this folder (a plan's repeated "
+        "text is classified once, across years too). Default: beside the run's state.")
+    ] = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Classify every unit anew.")
+                        ] = False,
     ocr: Annotated[bool, typer.Option(
         "--ocr", help="Read PDF pages without a text layer with Tesseract (Debian: "
         "tesseract-ocr tesseract-ocr-swe); its confidence goes to documents.csv.")] = False,
@@ -68,7 +74,7 @@ def run(
     with terminate_as_interrupt():
         result = run_documents(paths, out, resolve_model_dir(model), manifest=manifest,
                                resume=resume, workers=workers, threads=threads, quiet=quiet,
-                               limits=Limits(ocr=ocr))
+                               limits=Limits(ocr=ocr), cache=cache, use_cache=not no_cache)
     log.info("%d documents (%d resumed): %d ok, %d failed, %d not matched to a municipality and "
              "year; %d paragraphs, %d municipality profiles → %s", result.documents,
              result.resumed, result.ok, result.errors, result.unresolved, result.paragraphs,
