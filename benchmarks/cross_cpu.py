@@ -71,7 +71,7 @@ def worker(model: Path, inputs: Path, out: Path) -> None:
         run([ROOT / "examples"], Path(tmp) / "out", model, threads=1, quiet=True)
         import csv
 
-        with open(Path(tmp) / "out" / "municipalities.csv", encoding="utf-8") as handle:
+        with open(Path(tmp) / "out" / "municipalities.csv", encoding="utf-8-sig") as handle:
             profiles = {row["kommunkod"]: [row["profile"], float(row["confidence"])]
                         for row in csv.DictReader(handle)}
     out.write_text(json.dumps({"cpu": cpu_info(), "probabilities": probabilities.tolist(),

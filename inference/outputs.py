@@ -7,9 +7,14 @@
 * ``municipalities.csv``, ``summary.json`` — the profiles and the summary;
 * ``report.html`` — written by ``report`` from the summary and the documents table.
 
-Every file is written atomically. CSV cells that a spreadsheet would run as a
-formula (starting with ``=``, ``+``, ``-``, ``@``, tab or carriage return) get a
-leading space, which the readers here take off again.
+Every file is written atomically. The CSVs are UTF-8 with a byte-order mark (so
+Excel shows å, ä, ö), in the ``excel`` dialect (comma, decimal point) or
+``excel-sv`` (semicolon, decimal comma: what Swedish Excel opens in one step);
+``results.xlsx`` holds the municipalities and documents tables with kommunkod as
+text. CSV cells that a spreadsheet would run as a formula (starting with ``=``,
+``+``, ``-``, ``@``, tab or carriage return) get a leading space, which the readers
+here take off again. pandas: ``pd.read_csv(path, dtype={"kommunkod": str})`` (add
+``sep=";", decimal=","`` for ``excel-sv``).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import contextlib
 import csv
 import json
 import logging
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +48,10 @@ MUNICIPALITIES_FILE = "municipalities.csv"
 SUMMARY_FILE = "summary.json"
 REPORT_FILE = "report.html"
 HEADING_SEPARATOR = " > "
+XLSX_FILE = "results.xlsx"
+# name → (separator, decimal mark)
+DIALECTS = {"excel": (",", "."), "excel-sv": (";", ",")}
+_DECIMAL_RE = re.compile(r"^-?\d+\.\d+$")
 
 DOCUMENT_COLUMNS = (
     "file", "status", "error", "sha256", "format", "kommunkod", "kommun", "year",
@@ -136,10 +146,20 @@ class ParagraphRow:
 
 
 class RunOutputs:
-    """The files of one run folder."""
+    """The files of one run folder, in one CSV dialect (``DIALECTS``)."""
 
-    def __init__(self, out_dir: Path) -> None:
+    def __init__(self, out_dir: Path, dialect: str = "excel") -> None:
+        if dialect not in DIALECTS:
+            raise MrpError(f"--csv-dialect {dialect}: use one of {', '.join(DIALECTS)}")
         self.dir = Path(out_dir)
+        self.dialect = dialect
+        self.separator, self.decimal = DIALECTS[dialect]
+
+    def _cell(self, value: object) -> str:
+        text = "" if value is None else str(value)
+        if self.decimal != "." and (isinstance(value, float) or _DECIMAL_RE.match(text)):
+            text = text.replace(".", self.decimal)
+        return spreadsheet_safe(text)
 
     def path(self, name: str) -> Path:
         return self.dir / name
@@ -183,13 +203,13 @@ class RunOutputs:
     @contextlib.contextmanager
     def paragraph_writer(self, labels: Sequence[str]) -> Iterator[Any]:
         """A function that writes one ``ParagraphRow``; the file appears when complete."""
-        with atomic_open(self.path(PARAGRAPHS_FILE), newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
+        with atomic_open(self.path(PARAGRAPHS_FILE), encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle, delimiter=self.separator, lineterminator="\n")
             writer.writerow((*PARAGRAPH_COLUMNS, *(f"p_{label}" for label in labels),
                              OCR_COLUMN))
 
             def write(row: ParagraphRow) -> None:
-                writer.writerow(spreadsheet_safe(str(cell)) for cell in (
+                writer.writerow(self._cell(cell) for cell in (
                     row.file, row.kommunkod, row.year, row.page, row.index,
                     HEADING_SEPARATOR.join(row.heading_path), row.kind, row.text, row.label,
                     *(f"{p:.4f}" for p in row.probabilities), "true" if row.ocr else ""))
@@ -204,7 +224,8 @@ class RunOutputs:
             raise MrpError(f"{path}: not found; give the --out folder of 'mrp-classify run'")
         csv.field_size_limit(1 << 30)
         with open(path, encoding="utf-8-sig", newline="") as handle:
-            reader = csv.DictReader(handle)
+            separator, decimal = _sniff(handle)
+            reader = csv.DictReader(handle, delimiter=separator)
             columns = set(reader.fieldnames or ())
             wanted = [c for c in PARAGRAPH_COLUMNS if c not in ("kind", "label")]
             if need_probabilities:
@@ -218,8 +239,8 @@ class RunOutputs:
             for number, raw in enumerate(reader, start=2):
                 row = {k: from_spreadsheet(v or "") for k, v in raw.items() if k}
                 try:
-                    probabilities = tuple(float(row[f"p_{label}"]) for label in labels
-                                          ) if need_probabilities else ()
+                    probabilities = tuple(float(row[f"p_{label}"].replace(decimal, "."))
+                                          for label in labels) if need_probabilities else ()
                     yield ParagraphRow(
                         row["file"], row["kommunkod"], row["year"], int(row["page"] or 0),
                         int(row["index"] or 0),
@@ -233,19 +254,19 @@ class RunOutputs:
     # ------------------------------------------------------------ tables and summary
     def write_table(self, name: str, header: Sequence[str],
                     rows: Iterable[Sequence[object]]) -> None:
-        with atomic_open(self.path(name), newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
+        with atomic_open(self.path(name), encoding="utf-8-sig", newline="") as handle:
+            writer = csv.writer(handle, delimiter=self.separator, lineterminator="\n")
             writer.writerow(header)
             for row in rows:
-                writer.writerow(spreadsheet_safe("" if cell is None else str(cell))
-                                for cell in row)
+                writer.writerow(self._cell(cell) for cell in row)
 
     def read_table(self, name: str, required: Sequence[str] = ()) -> list[dict[str, str]]:
         path = self.path(name)
         try:
             with open(path, encoding="utf-8-sig", newline="") as handle:
-                reader = csv.DictReader(handle)
-                rows = [{k: from_spreadsheet(v or "") for k, v in row.items() if k}
+                separator, decimal = _sniff(handle)
+                reader = csv.DictReader(handle, delimiter=separator)
+                rows = [{k: _from_cell(v or "", decimal) for k, v in row.items() if k}
                         for row in reader]
                 fields = reader.fieldnames or []
         except FileNotFoundError:
@@ -277,3 +298,50 @@ class RunOutputs:
             raise MrpError(f"{path}: no {', '.join(missing)}; it was not written by this version "
                            "of mrp-classify, run `mrp-classify run` again")
         return summary
+
+
+def _sniff(handle: Any) -> tuple[str, str]:
+    """The dialect of a run CSV, from its header line (then rewound)."""
+    header = handle.readline()
+    handle.seek(0)
+    return DIALECTS["excel-sv"] if ";" in header and "," not in header else DIALECTS["excel"]
+
+
+def _from_cell(value: str, decimal: str) -> str:
+    value = from_spreadsheet(value)
+    if decimal != "." and re.fullmatch(r"-?\d+,\d+", value):
+        return value.replace(",", ".")
+    return value
+
+
+def write_workbook(path: Path, sheets: Sequence[tuple[str, Sequence[str],
+                                                      Iterable[Sequence[object]]]]) -> None:
+    """An .xlsx with one sheet per table: kommunkod and other codes as text, figures as
+    numbers, so Excel and LibreOffice open it in one step without losing a leading zero."""
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(title)
+        sheet.append(list(header))
+        for row in rows:
+            sheet.append([_typed(name, cell) for name, cell in zip(header, row, strict=True)])
+    with atomic_open(path, "wb") as handle:
+        book.save(handle)
+
+
+_TEXT_COLUMNS = frozenset({"kommunkod", "kommun", "file", "sha256", "lan", "kommungrupp",
+                           "kommungrupp_code", "heading_path", "text", "error"})
+
+
+def _typed(name: str, cell: object) -> object:
+    if cell is None or cell == "":
+        return None
+    if name in _TEXT_COLUMNS or not isinstance(cell, (str, int, float)):
+        return spreadsheet_safe(str(cell))
+    if isinstance(cell, (int, float)):
+        return cell
+    try:
+        return int(cell) if cell.lstrip("-").isdigit() else float(cell)
+    except ValueError:
+        return cell

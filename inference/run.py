@@ -50,10 +50,12 @@ from mrp_classify.inference.municipalities import (
 from mrp_classify.inference.outputs import (
     DOCUMENT_COLUMNS,
     MUNICIPALITIES_FILE,
+    XLSX_FILE,
     ClassifiedUnit,
     DocumentState,
     ParagraphRow,
     RunOutputs,
+    write_workbook,
 )
 from mrp_classify.inference.report import write_report
 from mrp_classify.inference.segment import Paragraph, segment
@@ -297,6 +299,7 @@ def run(
     display_root: Path | None = None,
     cache: Path | None = None,
     use_cache: bool = True,
+    csv_dialect: str = "excel",
 ) -> RunResult:
     """Classify every document under ``paths`` and write the outputs to ``out_dir``.
 
@@ -325,7 +328,7 @@ def run(
         classifier = Classifier(folder, threads)
     labels = tuple(classifier.labels)
     aggregate.check_labels(labels)
-    outputs = RunOutputs(out_dir)
+    outputs = RunOutputs(out_dir, csv_dialect)
     if use_cache and hasattr(classifier, "render"):
         # Beside the run's state, or one file per model in a folder many runs share.
         cache_file = (Path(cache) / f"{fingerprint}.sqlite" if cache is not None
@@ -430,11 +433,15 @@ def _write_outputs(
         "model": {"name": info.name, "version": info.version, "labels": list(info.labels),
                   "fingerprint": fingerprint},
         "cpu": cpu_info(),
+        "csv_dialect": outputs.dialect,
         **summary.summarize(profiles, outcomes, decision),
     }
+    municipality_rows = [summary.municipality_row(profile) for profile in profiles]
     outputs.write_table("documents.csv", DOCUMENT_COLUMNS, document_rows)
-    outputs.write_table(MUNICIPALITIES_FILE, summary.MUNICIPALITY_COLUMNS,
-                        (summary.municipality_row(profile) for profile in profiles))
+    outputs.write_table(MUNICIPALITIES_FILE, summary.MUNICIPALITY_COLUMNS, municipality_rows)
+    write_workbook(outputs.path(XLSX_FILE), [
+        ("municipalities", summary.MUNICIPALITY_COLUMNS, municipality_rows),
+        ("documents", DOCUMENT_COLUMNS, document_rows)])
     outputs.write_summary(run_summary)
 
     report: Path | None = None
@@ -492,7 +499,7 @@ def _stream_documents(
                         resolution.note]
         if state is None:
             document_rows.append([item.file, "error", error, sha.get(item.file, ""), "",
-                                  *municipality, "", "", "", "", "", "", "", "", ""])
+                                  *municipality, *[""] * (len(DOCUMENT_COLUMNS) - 10)])
             outcomes.append(aggregate.DocumentOutcome(
                 item.file, "error", error, False, resolution.source, resolution.note))
             continue

@@ -84,7 +84,7 @@ def test_examples_get_the_profiles_they_were_written_for(bundled: Path, tmp_path
 
     result = run([REPO_ROOT / "examples"], tmp_path / "out", bundled, quiet=True)
     assert result.exit_code == 0 and result.errors == 0
-    with open(tmp_path / "out" / "municipalities.csv", encoding="utf-8") as handle:
+    with open(tmp_path / "out" / "municipalities.csv", encoding="utf-8-sig") as handle:
         rows = {row["kommunkod"]: row for row in csv.DictReader(handle)}
     assert set(rows) == set(EXPECTED_PROFILES)
     for code, expected in EXPECTED_PROFILES.items():

@@ -99,7 +99,7 @@ def fake_report(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, encoding="utf-8", newline="") as handle:
+    with open(path, encoding="utf-8-sig", newline="") as handle:
         return list(csv.DictReader(handle))
 
 

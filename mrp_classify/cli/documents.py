@@ -56,6 +56,9 @@ def run(
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Classify every unit anew.")
                         ] = False,
+    csv_dialect: Annotated[str, typer.Option(
+        help="excel: comma and decimal point; excel-sv: semicolon and decimal comma (opens "
+        "in one step in Swedish Excel). Both are UTF-8 with a byte-order mark.")] = "excel",
     ocr: Annotated[bool, typer.Option(
         "--ocr", help="Read PDF pages without a text layer with Tesseract (Debian: "
         "tesseract-ocr tesseract-ocr-swe); its confidence goes to documents.csv.")] = False,
@@ -74,7 +77,8 @@ def run(
     with terminate_as_interrupt():
         result = run_documents(paths, out, resolve_model_dir(model), manifest=manifest,
                                resume=resume, workers=workers, threads=threads, quiet=quiet,
-                               limits=Limits(ocr=ocr), cache=cache, use_cache=not no_cache)
+                               limits=Limits(ocr=ocr), cache=cache, use_cache=not no_cache,
+                               csv_dialect=csv_dialect)
     log.info("%d documents (%d resumed): %d ok, %d failed, %d not matched to a municipality and "
              "year; %d paragraphs, %d municipality profiles → %s", result.documents,
              result.resumed, result.ok, result.errors, result.unresolved, result.paragraphs,
