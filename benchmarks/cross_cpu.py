@@ -19,6 +19,7 @@ Writes ``benchmarks/results/cross_cpu.json``. Needs ``qemu-user`` (Debian:
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import shutil
 import subprocess
@@ -56,8 +57,8 @@ def example_units() -> list[dict[str, Any]]:
     return units
 
 
-def worker(model: Path, inputs: Path, out: Path) -> None:
-    """Classify the inputs and build the examples' profiles on whatever CPU this runs on."""
+def worker(model: Path, inputs: Path, out: Path, profiles: bool = True) -> None:
+    """Classify the inputs (and build the examples' profiles) on whatever CPU this runs on."""
     from mrp_classify.inference.cpu import cpu_info
     from mrp_classify.inference.model import Classifier, ModelInput
     from mrp_classify.inference.run import run
@@ -67,34 +68,43 @@ def worker(model: Path, inputs: Path, out: Path) -> None:
     items = [ModelInput(u["text"], tuple(u.get("heading_path", ())), u.get("kind", ""))
              for u in data["units"]]
     probabilities = classifier.predict_proba(items)
-    with tempfile.TemporaryDirectory() as tmp:
-        run([ROOT / "examples"], Path(tmp) / "out", model, threads=1, quiet=True)
-        import csv
-
-        with open(Path(tmp) / "out" / "municipalities.csv", encoding="utf-8-sig") as handle:
-            profiles = {row["kommunkod"]: [row["profile"], float(row["confidence"])]
-                        for row in csv.DictReader(handle)}
+    found: dict[str, list[Any]] = {}
+    if profiles:
+        with tempfile.TemporaryDirectory() as tmp:
+            run([ROOT / "examples"], Path(tmp) / "out", model, threads=1, quiet=True)
+            with open(Path(tmp) / "out" / "municipalities.csv", encoding="utf-8-sig") as handle:
+                found = {row["kommunkod"]: [row["profile"], float(row["confidence"])]
+                         for row in csv.DictReader(handle)}
     out.write_text(json.dumps({"cpu": cpu_info(), "probabilities": probabilities.tolist(),
-                               "profiles": profiles}), encoding="utf-8")
+                               "profiles": found}), encoding="utf-8")
+
+
+def emulated_command(cpu: str, model: Path, inputs: Path, out: Path,
+                     profiles: bool = True) -> list[str]:
+    """The command that runs :func:`worker` under ``qemu-x86_64 -cpu <cpu>``."""
+    qemu = shutil.which("qemu-x86_64")
+    command = [sys.executable, str(Path(__file__).resolve()), "--worker", "--model",
+               str(model), "--inputs", str(inputs), "--out", str(out)]
+    if not profiles:
+        command.append("--no-profiles")
+    if cpu == "native":
+        return command
+    if qemu is None:
+        raise SystemExit("qemu-x86_64 not found: apt-get install qemu-user")
+    return [qemu, "-cpu", cpu, *command]
 
 
 def measure(model: Path, cpus: list[str]) -> dict[str, Any]:
     golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
     units = [{"text": p["text"]} for p in golden["paragraphs"]] + example_units()
-    qemu = shutil.which("qemu-x86_64")
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         inputs = Path(tmp) / "inputs.json"
         inputs.write_text(json.dumps({"units": units}, ensure_ascii=False), encoding="utf-8")
         for cpu in ["native", *cpus]:
             out = Path(tmp) / f"{cpu}.json"
-            command = [sys.executable, __file__, "--worker", "--model", str(model),
-                       "--inputs", str(inputs), "--out", str(out)]
-            if cpu != "native":
-                if qemu is None:
-                    raise SystemExit("qemu-x86_64 not found: apt-get install qemu-user")
-                command = [qemu, "-cpu", cpu, *command]
-            subprocess.run(command, check=True, stderr=subprocess.DEVNULL)
+            subprocess.run(emulated_command(cpu, model, inputs, out), check=True,
+                           stderr=subprocess.DEVNULL)
             results[cpu] = json.loads(out.read_text(encoding="utf-8"))
     native = np.array(results["native"]["probabilities"])
     comparisons = {}
@@ -128,12 +138,13 @@ def main() -> None:
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--inputs", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--no-profiles", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     from mrp_classify.paths import default_model_dir
 
     model = args.model or default_model_dir()
     if args.worker:
-        worker(model, args.inputs, args.out)
+        worker(model, args.inputs, args.out, profiles=not args.no_profiles)
         return
     report = measure(model, [c for c in args.cpus.split(",") if c])
     RESULTS.parent.mkdir(parents=True, exist_ok=True)

