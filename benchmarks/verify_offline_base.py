@@ -29,7 +29,8 @@ from typing import Any
 
 from mrp_classify.io import write_json_atomic
 from mrp_classify.paths import REPO_ROOT
-from mrp_classify.training.offline_e5 import TEXT_PREFIX, ensure_offline_e5, verify_offline_e5
+from mrp_classify.training.offline_e5 import TEXT_PREFIX, ensure_offline_e5
+from mrp_classify.training.offline_e5_verify import verify_offline_e5
 
 HERE = Path(__file__).resolve().parent
 SENTENCES_FILE = HERE / "offline_base_sentences.txt"
