@@ -547,3 +547,20 @@ def format_result(result: ImportResult) -> str:
                              f"({annotation.where}{context})")
     lines.append(result.agreement.describe())
     return "\n".join(lines)
+
+
+def second_annotation_agreement(labels_dir: Path) -> tuple[AgreementStats, AgreementStats]:
+    """Agreement of the second annotations in ``labels_dir/agreement/`` with the labels
+    they re-annotate: over all annotators (Krippendorff's alpha), and as two fixed roles,
+    first label against second (Cohen's kappa)."""
+    agreement_dir = labels_dir / AGREEMENT_DIR
+    existing, _ = read_records([labels_dir])
+    second, _ = read_records(sorted(agreement_dir.glob("*.jsonl"))) if agreement_dir.is_dir() \
+        else ([], [])
+    first = {normalise_text(r.text): r.label for r in existing}
+    added = [{"text": r.text, "label": r.label,
+              "annotator": str(r.meta.get("annotator") or UNNAMED_ANNOTATOR)}
+             for r in second if normalise_text(r.text) in first]
+    roles = {normalise_text(raw["text"]): {"first": first[normalise_text(raw["text"])],
+                                           "second": raw["label"]} for raw in added}
+    return _agreement(existing, added), agreement_stats(roles)

@@ -97,3 +97,26 @@ def test_bundled_seed_corpus_is_valid_and_meets_its_quotas() -> None:
     assert summary["positives_without_digital_word"] >= 150
     assert summary["tags"].get("mixed", 0) >= 100
     assert all(r.meta.get("doc_id") for r in records)
+
+
+def test_stats_report_the_agreement_of_second_annotations(tmp_path: Path) -> None:
+    texts = ["Fler e-tjänster för invånarna.", "Ett e-arkiv införs i förvaltningen.",
+             "Simhallen renoveras.", "Nya cykelbanor byggs i centrum."]
+    first = ["citizen_facing", "internal_efficiency", "none", "none"]
+    second = ["citizen_facing", "internal_efficiency", "none", "internal_efficiency"]
+    labels = tmp_path / "labels"
+    write_jsonl(labels / "seed" / "a.jsonl", [
+        {"id": f"a{i}", "text": t, "label": lab, "annotator": "a"}
+        for i, (t, lab) in enumerate(zip(texts, first, strict=True))])
+    write_jsonl(labels / "agreement" / "b.jsonl", [
+        {"id": f"b{i}", "text": t, "label": lab, "annotator": "b"}
+        for i, (t, lab) in enumerate(zip(texts, second, strict=True))])
+    from mrp_classify.label_import import second_annotation_agreement
+
+    overall, roles = second_annotation_agreement(labels)
+    assert (overall.units, overall.all_agree, roles.units, roles.all_agree) == (4, 3, 4, 3)
+    # p_o = 3/4; p_e = (1·1 + 1·2 + 2·1)/16 = 5/16 (citizen, internal, none) → kappa = (12/16 − 5/16)/(11/16) = 7/11
+    assert abs(roles.cohen_kappa - 7 / 11) < 1e-9
+    result = runner.invoke(app, ["labels", "stats", str(labels)])
+    assert result.exit_code == 0, result.output
+    assert "first label vs second annotation" in result.output and "3 agree" in result.output

@@ -61,6 +61,14 @@ def labels_stats(
     if words:
         typer.echo(f"words per paragraph: min {words['min']}, median {words['median']}, "
                    f"p90 {words['p90']}, max {words['max']}")
+    labels_dir = (paths or [default_labels_dir()])[0]
+    if not paths or len(paths) == 1 and labels_dir.is_dir():
+        from mrp_classify.label_import import second_annotation_agreement
+
+        overall, roles = second_annotation_agreement(labels_dir)
+        if overall.units:
+            typer.echo(f"second annotations (agreement/): {overall.describe()}")
+            typer.echo(f"first label vs second annotation: {roles.describe()}")
 
 
 @app.command("suggest")
