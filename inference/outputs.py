@@ -25,7 +25,7 @@ import json
 import logging
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
@@ -88,13 +88,10 @@ class ClassifiedUnit:
                    tuple(float(p) for p in raw["probabilities"]), bool(raw.get("ocr")))
 
 
-@dataclass(frozen=True)
-class DocumentState:
-    """One read, segmented and classified document, keyed by its bytes and the model."""
+@dataclass(frozen=True, kw_only=True)
+class DocumentFacts:
+    """What reading and segmenting found out about a document, before the model."""
 
-    sha256: str
-    model_fingerprint: str
-    labels: tuple[str, ...]
     format: str
     title_text: str
     pages: int
@@ -103,29 +100,42 @@ class DocumentState:
     health_flag: str | None
     paragraphs: int
     words: int
-    classified: tuple[ClassifiedUnit, ...]
     overflow: str = ""
     ocr_confidence: tuple[tuple[int, float], ...] = ()
+
+    def facts(self) -> dict[str, Any]:
+        """The fields of :class:`DocumentFacts` alone, to build a subclass from another."""
+        return {f.name: getattr(self, f.name) for f in fields(DocumentFacts)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class DocumentState(DocumentFacts):
+    """One read, segmented and classified document, keyed by its bytes and the model."""
+
+    sha256: str
+    model_fingerprint: str
+    labels: tuple[str, ...]
+    classified: tuple[ClassifiedUnit, ...]
 
     def to_json(self) -> dict[str, Any]:
         return {"state_version": STATE_VERSION, "sha256": self.sha256,
                 "model_fingerprint": self.model_fingerprint, "labels": list(self.labels),
-                "format": self.format, "title_text": self.title_text, "pages": self.pages,
-                "chars_per_page": self.chars_per_page, "empty_pages": self.empty_pages,
-                "health_flag": self.health_flag, "paragraphs": self.paragraphs,
-                "words": self.words, "overflow": self.overflow,
+                **self.facts(),
                 "ocr_confidence": [list(pair) for pair in self.ocr_confidence],
                 "classified": [u.to_json() for u in self.classified]}
 
     @classmethod
     def from_json(cls, raw: dict[str, Any]) -> DocumentState:
-        return cls(str(raw["sha256"]), str(raw["model_fingerprint"]), tuple(raw["labels"]),
-                   str(raw["format"]), str(raw["title_text"]), int(raw["pages"]),
-                   float(raw["chars_per_page"]), int(raw["empty_pages"]), raw["health_flag"],
-                   int(raw["paragraphs"]), int(raw["words"]),
-                   tuple(ClassifiedUnit.from_json(u) for u in raw["classified"]),
-                   str(raw.get("overflow", "")),
-                   tuple((int(p), float(c)) for p, c in raw.get("ocr_confidence", [])))
+        return cls(sha256=str(raw["sha256"]), model_fingerprint=str(raw["model_fingerprint"]),
+                   labels=tuple(raw["labels"]), format=str(raw["format"]),
+                   title_text=str(raw["title_text"]), pages=int(raw["pages"]),
+                   chars_per_page=float(raw["chars_per_page"]),
+                   empty_pages=int(raw["empty_pages"]), health_flag=raw["health_flag"],
+                   paragraphs=int(raw["paragraphs"]), words=int(raw["words"]),
+                   classified=tuple(ClassifiedUnit.from_json(u) for u in raw["classified"]),
+                   overflow=str(raw.get("overflow", "")),
+                   ocr_confidence=tuple((int(p), float(c))
+                                        for p, c in raw.get("ocr_confidence", [])))
 
 
 @dataclass(frozen=True)

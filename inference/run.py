@@ -52,6 +52,7 @@ from mrp_classify.inference.outputs import (
     MUNICIPALITIES_FILE,
     XLSX_FILE,
     ClassifiedUnit,
+    DocumentFacts,
     DocumentState,
     ParagraphRow,
     RunOutputs,
@@ -88,21 +89,11 @@ class RunResult:
     exit_code: int
 
 
-@dataclass(frozen=True)
-class Extraction:
+@dataclass(frozen=True, kw_only=True)
+class Extraction(DocumentFacts):
     """What the model and the outputs need of a read and segmented document."""
 
-    format: str
-    title_text: str
-    pages: int
-    chars_per_page: float
-    empty_pages: int
-    health_flag: str | None
-    paragraphs: int
-    words: int
     to_classify: tuple[Paragraph, ...]
-    overflow: str = ""
-    ocr_confidence: tuple[tuple[int, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -252,11 +243,7 @@ def _state(sha256: str, fingerprint: str, labels: Sequence[str], extraction: Ext
            probabilities: np.ndarray) -> DocumentState:
     return DocumentState(
         sha256=sha256, model_fingerprint=fingerprint, labels=tuple(labels),
-        format=extraction.format, title_text=extraction.title_text, pages=extraction.pages,
-        chars_per_page=extraction.chars_per_page, empty_pages=extraction.empty_pages,
-        health_flag=extraction.health_flag, paragraphs=extraction.paragraphs,
-        words=extraction.words, overflow=extraction.overflow,
-        ocr_confidence=extraction.ocr_confidence,
+        **extraction.facts(),
         classified=tuple(
             ClassifiedUnit(p.page, p.index, p.heading_path, p.kind, p.text,
                            tuple(float(x) for x in row), p.ocr)
