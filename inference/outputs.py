@@ -41,6 +41,7 @@ from mrp_classify.io import (
 log = logging.getLogger(__name__)
 
 STATE_DIR = ".state"
+LOCK_FILE = ".lock"  # kept in the folder by io.locked_folder
 STATE_VERSION = 2
 PARAGRAPHS_FILE = "paragraphs.csv"
 DOCUMENTS_FILE = "documents.csv"
@@ -181,6 +182,12 @@ class RunOutputs:
                              "finish or choose another --out")
 
     # ------------------------------------------------------------ state
+    def holds_run(self) -> bool:
+        """Whether the folder holds a run to resume: its state, or only the lock of a run
+        stopped before its first document was stored."""
+        names = {path.name for path in self.dir.iterdir()} if self.dir.is_dir() else set()
+        return STATE_DIR in names or names <= {LOCK_FILE}
+
     def state_path(self, fingerprint: str, sha256: str) -> Path:
         return self.dir / STATE_DIR / fingerprint / f"{sha256}.json"
 

@@ -50,6 +50,7 @@ from mrp_classify.inference.municipalities import (
 from mrp_classify.inference.outputs import (
     DOCUMENT_COLUMNS,
     MUNICIPALITIES_FILE,
+    STATE_DIR,
     XLSX_FILE,
     ClassifiedUnit,
     DocumentFacts,
@@ -253,8 +254,14 @@ def _state(sha256: str, fingerprint: str, labels: Sequence[str], extraction: Ext
 def _check_out_dir(out_dir: Path, resume: bool) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise MrpError(f"{out_dir}: not a folder; choose another --out")
-    if not resume and out_dir.is_dir() and any(out_dir.iterdir()):
+    if not out_dir.is_dir() or not any(out_dir.iterdir()):
+        return
+    if not resume:
         raise MrpError(f"{out_dir}: not empty; pass --resume to continue or choose another --out")
+    if not RunOutputs(out_dir).holds_run():
+        raise MrpError(f"{out_dir}: not empty and no run to resume (no {STATE_DIR}/ folder); "
+                       "give --resume the --out of the interrupted run, or choose an empty or "
+                       "new --out")
 
 
 def _resolution(
@@ -344,7 +351,9 @@ def _run(files: Sequence[Path], skipped: Sequence[tuple[Path, str]], outputs: Ru
     files_by_path = {str(item.path): item.file for item in inputs}
     sha: dict[str, str] = {}
     errors: dict[str, str] = {}  # by sha256, or by file when it cannot be hashed
-    skipped_reasons = {item.file: f"{item.file}: {reason}"
+    # documents.csv and the report name the file beside its error: the message is the
+    # reason alone.
+    skipped_reasons = {item.file: reason
                        for item, (_, reason) in zip(not_read, skipped, strict=True)}
     todo: dict[str, str] = {}  # sha256 → the first file with that content
     resumed = 0
@@ -352,7 +361,7 @@ def _run(files: Sequence[Path], skipped: Sequence[tuple[Path, str]], outputs: Ru
         try:
             digest = sha[item.file] = sha256_file(item.path)
         except OSError as exc:
-            errors[item.file] = _one_line(f"{item.file}: cannot read ({exc.strerror or exc})")
+            errors[item.file] = _one_line(f"cannot read ({exc.strerror or exc})")
             continue
         if digest in todo:
             continue
@@ -373,10 +382,11 @@ def _run(files: Sequence[Path], skipped: Sequence[tuple[Path, str]], outputs: Ru
         for path, extraction in docs:
             file = files_by_path[path]
             if isinstance(extraction, str):
-                # The reader names the path it opened; the outputs name the file as shown.
-                extraction = extraction.replace(path, file, 1)
-                log.warning("%s", extraction)
-                errors[sha[file]] = extraction
+                # The reader's message starts with the path it opened; the log names the
+                # file as shown.
+                reason = extraction.removeprefix(f"{path}: ")
+                log.warning("%s: %s", file, reason)
+                errors[sha[file]] = reason
             else:
                 items = [ModelInput(p.text, p.heading_path, p.kind)
                          for p in extraction.to_classify]
@@ -477,8 +487,8 @@ def _stream_documents(
         if not error:
             state = outputs.load_state(fingerprint, sha[item.file], labels)
             if state is None:
-                error = (f"{item.file}: result missing from "
-                         f"{outputs.state_path(fingerprint, sha[item.file])}; run again")
+                error = (f"result missing from {outputs.state_path(fingerprint, sha[item.file])}; "
+                         "run again")
         resolution = _resolution(item.path, state.title_text if state else "", manifest,
                                  manifest_name)
         code, year = resolution.kommunkod, resolution.year

