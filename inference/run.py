@@ -65,7 +65,7 @@ from mrp_classify.io import sha256_file
 
 log = logging.getLogger(__name__)
 
-SUMMARY_VERSION = 2
+SUMMARY_VERSION = 3  # 3: reference data by plan year, breakdowns, study table
 
 
 class ClassifierLike(Protocol):

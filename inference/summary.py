@@ -4,7 +4,9 @@
 profile in ``summary.json``, ``summarize`` the whole summary: per year the
 profiles in municipalities and inhabitants, the headline, profiles per SKR
 kommungrupp and the municipalities not processed (listed as missing, never
-counted as having no goals).
+counted as having no goals). Kommungrupp, governing bloc and tax rate are those of
+each plan's year (``reference``); the breakdowns and the study's table are
+``breakdowns``'s.
 """
 
 from __future__ import annotations
@@ -24,7 +26,14 @@ from mrp_classify.inference.aggregate import (
     MunicipalityProfile,
     ProfileDecision,
 )
+from mrp_classify.inference.breakdowns import study_table, year_breakdowns
 from mrp_classify.inference.municipalities import municipalities
+from mrp_classify.inference.reference import (
+    MunicipalityYear,
+    editions,
+    kommungrupp_edition,
+    year_reference,
+)
 
 HEADLINE = "inhabitants in municipalities with no digitalisation goals or internal-only ones"
 
@@ -32,7 +41,7 @@ MUNICIPALITY_COLUMNS = (
     "kommunkod", "kommun", "year", "profile", "confidence", "needs_review", "documents",
     "paragraphs", "n_none", "n_internal_efficiency", "n_citizen_facing", "words",
     "digital_per_10k_words", "citizen_share", "population", "population_year", "kommungrupp",
-    "kommungrupp_code", "lan",
+    "kommungrupp_code", "lan", "kommungrupp_edition", "governing_bloc", "tax_rate_2025",
 )
 
 
@@ -40,15 +49,21 @@ def _number(value: float | None, decimals: int) -> str:
     return "" if value is None else f"{value:.{decimals}f}"
 
 
+def _reference(profile: MunicipalityProfile) -> MunicipalityYear:
+    return year_reference(profile.year)[profile.municipality.kommunkod]
+
+
 def municipality_row(profile: MunicipalityProfile) -> list[str | int]:
     """One ``municipalities.csv`` row, in ``MUNICIPALITY_COLUMNS`` order."""
     m = profile.municipality
+    ref = _reference(profile)
     return [
         m.kommunkod, m.kommun, profile.year, profile.profile, f"{profile.confidence:.4f}",
         "true" if profile.needs_review else "false", len(profile.files), profile.paragraphs,
         profile.counts[NONE], profile.counts[INTERNAL], profile.counts[CITIZEN], profile.words,
         _number(profile.digital_per_10k_words, 2), _number(profile.citizen_share, 4),
-        m.population, m.population_year, m.kommungrupp, m.kommungrupp_code, m.lan,
+        m.population, m.population_year, ref.kommungrupp.name, ref.kommungrupp.key, m.lan,
+        kommungrupp_edition(profile.year), ref.bloc, f"{ref.tax_rate:.2f}",
     ]
 
 
@@ -59,6 +74,7 @@ def _rounded(value: float | None) -> float | None:
 def profile_record(profile: MunicipalityProfile) -> dict[str, Any]:
     """A profile as JSON-ready data (the summary's ``profiles`` entries)."""
     m = profile.municipality
+    ref = _reference(profile)
     return {
         "kommunkod": m.kommunkod,
         "kommun": m.kommun,
@@ -80,10 +96,14 @@ def profile_record(profile: MunicipalityProfile) -> dict[str, Any]:
         "citizen_share": _rounded(profile.citizen_share),
         "population": m.population,
         "population_year": m.population_year,
-        "kommungrupp": m.kommungrupp,
-        "kommungrupp_code": m.kommungrupp_code,
-        "huvudgrupp_code": m.huvudgrupp_code,
+        "kommungrupp": ref.kommungrupp.name,
+        "kommungrupp_code": ref.kommungrupp.key,
+        "huvudgrupp_code": ref.huvudgrupp.key,
+        "kommungrupp_edition": kommungrupp_edition(profile.year),
         "lan": m.lan,
+        "governing_parties": ref.governing_parties,
+        "governing_bloc": ref.bloc,
+        "tax_rate": ref.tax_rate,
         "evidence": [
             {
                 "file": e.file,
@@ -100,14 +120,16 @@ def profile_record(profile: MunicipalityProfile) -> dict[str, Any]:
 
 def _year_summary(year: int, profiles: Sequence[MunicipalityProfile]) -> dict[str, Any]:
     table = municipalities()
+    reference = year_reference(year)
     by_profile: dict[str, dict[str, int]] = {
         name: {"municipalities": 0, "inhabitants": 0, "needs_review": 0} for name in PROFILES
     }
     groups: dict[str, dict[str, Any]] = {}
-    for m in table.values():
+    for code in table:
+        group = reference[code].kommungrupp
         groups.setdefault(
-            m.kommungrupp_code,
-            {"code": m.kommungrupp_code, "name": m.kommungrupp, "municipalities": 0,
+            group.key,
+            {"code": group.key, "name": group.name, "municipalities": 0,
              "profiles": {name: 0 for name in PROFILES}, "missing": 0},
         )["municipalities"] += 1
     processed = set()
@@ -120,13 +142,15 @@ def _year_summary(year: int, profiles: Sequence[MunicipalityProfile]) -> dict[st
         entry["municipalities"] += 1
         entry["inhabitants"] += p.municipality.population
         entry["needs_review"] += int(p.needs_review)
-        groups[p.municipality.kommungrupp_code]["profiles"][p.profile] += 1
+        groups[reference[p.municipality.kommunkod].kommungrupp.key]["profiles"][p.profile] += 1
     missing = [m for code, m in table.items() if code not in processed]
     for m in missing:
-        groups[m.kommungrupp_code]["missing"] += 1
+        groups[reference[m.kommunkod].kommungrupp.key]["missing"] += 1
     headline_profiles = (NO_DIGITAL_GOALS, INTERNAL_ONLY)
+    breakdowns = year_breakdowns(year, profiles)
     return {
         "year": year,
+        "reference": editions(year),
         "municipalities_processed": len(processed),
         "inhabitants_processed": sum(table[code].population for code in processed),
         "profiles": by_profile,
@@ -148,7 +172,16 @@ def _year_summary(year: int, profiles: Sequence[MunicipalityProfile]) -> dict[st
             "inhabitants": sum(m.population for m in missing),
             "list": [{"kommunkod": m.kommunkod, "kommun": m.kommun} for m in missing],
         },
+        "study_table": study_table(year, breakdowns["national"]),
+        "breakdowns": breakdowns,
     }
+
+
+def _by_edition(years: Sequence[int]) -> dict[int, list[int]]:
+    editions_used: dict[int, list[int]] = {}
+    for year in years:
+        editions_used.setdefault(kommungrupp_edition(year), []).append(year)
+    return editions_used
 
 
 def summarize(profiles: Sequence[MunicipalityProfile], documents: Sequence[DocumentOutcome],
@@ -165,7 +198,13 @@ def summarize(profiles: Sequence[MunicipalityProfile], documents: Sequence[Docum
         "method": {
             "profile_decision": decision.to_json(),
             "population_year": population_years[-1],
-            "kommungrupp_edition": "SKR kommungruppsindelning 2017",
+            "kommungrupp_edition": "; ".join(
+                f"SKR kommungruppsindelning {edition} ({', '.join(map(str, of))})"
+                for edition, of in _by_edition(years).items()) or "none (no profiles)",
+            "reference_by_year": "kommungrupp: SKR's 2017 edition for plan years before "
+                                 "2023, the 2023 edition from 2023; governing term: the "
+                                 "2014 election for 2015–2018, 2018 for 2019–2022, 2022 "
+                                 "from 2023 (years[].reference)",
         },
         "documents": {
             "total": len(documents),

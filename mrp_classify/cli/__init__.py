@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from mrp_classify.cli import documents, labels, models, paragraphs, training  # noqa: F401
+from mrp_classify.cli import (  # noqa: F401
+    compare,
+    documents,
+    labels,
+    models,
+    paragraphs,
+    training,
+)
 from mrp_classify.cli.app import app, handle_errors
 
 
