@@ -18,7 +18,7 @@ from typing import Any
 
 from mrp_classify.errors import MrpError
 from mrp_classify.io import iter_jsonl
-from mrp_classify.paths import REPO_ROOT
+from mrp_classify.paths import bundled_path, workspace
 
 SCHEMA_FILE = "schema.json"
 # Second annotations of already-labelled paragraphs: read by the agreement statistics,
@@ -28,7 +28,14 @@ _TYPES: dict[str, type | tuple[type, ...]] = {"str": str, "int": int, "bool": bo
 
 
 def default_labels_dir() -> Path:
-    return REPO_ROOT / "labels"
+    """The workspace's labels folder: what commands read, and where imports are written."""
+    return workspace() / "labels"
+
+
+def schema_file() -> Path:
+    """The workspace's own ``labels/schema.json``, else the one shipped with the package."""
+    own = default_labels_dir() / SCHEMA_FILE
+    return own if own.is_file() else bundled_path(f"labels/{SCHEMA_FILE}")
 
 
 @dataclass(frozen=True)
@@ -40,12 +47,12 @@ class Schema:
 
     @classmethod
     def load(cls, path: Path | None = None) -> Schema:
-        path = path or default_labels_dir() / SCHEMA_FILE
+        path = path or schema_file()
         try:
             raw = json.loads(Path(path).read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
-            raise MrpError(f"{path}: label schema not found; the labels folder needs its "
-                           "schema.json (copy it from this project's labels/)") from exc
+            raise MrpError(f"{path}: label schema not found; copy mrp-classify's "
+                           "labels/schema.json there, or reinstall the package") from exc
         return cls(
             labels=tuple(item["name"] for item in raw["labels"]),
             required_fields=tuple(raw["required_fields"]),

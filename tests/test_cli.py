@@ -36,7 +36,7 @@ def test_all_expected_commands_exist() -> None:
     expected = {("run",), ("predict",), ("evaluate",), ("train",), ("suggest",),
                 ("labels", "validate"), ("labels", "stats"), ("labels", "import"),
                 ("models", "list"), ("models", "compare"), ("models", "promote"),
-                ("base-model", "prepare")}
+                ("base-model", "prepare"), ("init",)}
     assert expected <= set(COMMANDS)
 
 

@@ -9,6 +9,7 @@ from mrp_classify.cli import (  # noqa: F401
     models,
     paragraphs,
     training,
+    workspace,
 )
 from mrp_classify.cli.app import app, handle_errors
 

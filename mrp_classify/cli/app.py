@@ -1,7 +1,7 @@
 """The shared typer app of ``mrp-classify``: sub-apps, common options, error handling.
 
 The command modules (``paragraphs``, ``documents``, ``training``, ``labels``,
-``models``) add their commands to these apps; they are thin wrappers over
+``models``, ``workspace``) add their commands to these apps; they are thin wrappers over
 library functions.
 
 Exit codes: 0 success; 1 `run` finished but some documents failed or could not
@@ -79,22 +79,27 @@ models_app = typer.Typer(cls=_HelpGroup, no_args_is_help=True,
                          help="List, compare and promote model versions.")
 docset_app = typer.Typer(cls=_HelpGroup, no_args_is_help=True,
                          help="Whole-plan evaluation sets: check plan sources, build documents.")
+cascade_app = typer.Typer(cls=_HelpGroup, no_args_is_help=True,
+                          help="The cascade: a cheap first stage that settles clearly "
+                               "non-digital units before the encoder.")
 app.add_typer(labels_app, name="labels")
 app.add_typer(base_app, name="base-model")
 app.add_typer(models_app, name="models")
 app.add_typer(docset_app, name="docset")
+app.add_typer(cascade_app, name="cascade")
 
 _state = {"verbose": False}
 log = logging.getLogger("mrp_classify")
 
 LabelsOption = Annotated[Path | None, typer.Option(
-    "--labels", metavar="DIR", help="Labels folder (default: labels/).")]
+    "--labels", metavar="DIR", help="Labels folder (default: the workspace's labels/).")]
 ModelsDirOption = Annotated[Path | None, typer.Option(
-    "--models-dir", metavar="DIR", help="Model registry root (default: models/, or "
-    "$MRP_CLASSIFY_MODELS).")]
+    "--models-dir", metavar="DIR", help="Model registry root (default: the workspace's "
+    "models/, or $MRP_CLASSIFY_MODELS).")]
 ModelOption = Annotated[Path | None, typer.Option(
     "--model", metavar="DIR", help="Model folder (model.json, model.onnx, tokenizer.json). "
-    "Default: the bundled default model (models/DEFAULT).")]
+    "Default: the one the workspace's models/DEFAULT names, else the model bundled with "
+    "mrp-classify.")]
 
 
 def fail(message: str, code: int = 2) -> typer.Exit:
@@ -170,13 +175,24 @@ def _print_version(value: bool) -> None:
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     verbose: Annotated[bool, typer.Option("--verbose", "-v",
                                           help="Debug logging and full tracebacks.")] = False,
     version: Annotated[bool, typer.Option(
         "--version", callback=_print_version, is_eager=True,
         help="Print the version and the default model, and exit.")] = False,
+    workspace: Annotated[Path | None, typer.Option(
+        "--workspace", metavar="DIR", help="Folder of your labels/, models/ and runs (default: "
+        "$MRP_CLASSIFY_WORKSPACE, else the current folder when it has labels/, models/ or "
+        "mrp-classify.toml, else the source checkout, else the current folder).")] = None,
 ) -> None:
+    from mrp_classify.paths import use_workspace
+
     _state["verbose"] = verbose
+    use_workspace(workspace)
+    # In-process callers (tests, notebooks) run several commands in one process: the
+    # option must not outlive its command.
+    ctx.call_on_close(lambda: use_workspace(None))
     # Third-party libraries (onnxruntime's quantiser among them) log at INFO on the root
     # logger; users need our own messages, and everything only with --verbose.
     root = logging.getLogger()

@@ -21,7 +21,7 @@ from mrp_classify.cli.app import (
 @handle_errors
 def labels_validate(
     paths: Annotated[list[Path] | None, typer.Argument(
-        metavar="PATH", help="Files or folders (default: labels/).")] = None,
+        metavar="PATH", help="Files or folders (default: the workspace's labels/).")] = None,
 ) -> None:
     """Check schema, labels, empty/duplicate texts and conflicting labels (file:line: reason)."""
     from mrp_classify.labelset import default_labels_dir, read_records
@@ -38,7 +38,7 @@ def labels_validate(
 @handle_errors
 def labels_stats(
     paths: Annotated[list[Path] | None, typer.Argument(
-        metavar="PATH", help="Files or folders (default: labels/).")] = None,
+        metavar="PATH", help="Files or folders (default: the workspace's labels/).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Counts per label, source, annotator, tag and length."""
@@ -125,7 +125,7 @@ def labels_import(
     skip_invalid: Annotated[bool, typer.Option(
         "--skip-invalid", help="Write the valid rows even when some are invalid.")] = False,
 ) -> None:
-    """Import annotated paragraphs into a new dated file under labels/imported/.
+    """Import annotated paragraphs into a new dated file in the workspace's labels/imported/.
 
     Paragraphs that others labelled already go to labels/agreement/ (second annotations).
 

