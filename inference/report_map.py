@@ -22,7 +22,7 @@ from mrp_classify.inference.municipalities import N_MUNICIPALITIES, municipaliti
 from mrp_classify.inference.report_format import (
     COLOURS,
     MISSING,
-    PROFILE_NAMES,
+    Locale,
     anchor,
     esc,
     swatch,
@@ -138,8 +138,8 @@ def map_defs(geometry: MapGeometry) -> str:
     )
 
 
-def shapes(codes: Iterable[str], by_code: Mapping[str, Mapping[str, Any]],
-            hatch: str = "hatch") -> str:
+def shapes(codes: Iterable[str], by_code: Mapping[str, Mapping[str, Any]], loc: Locale,
+           hatch: str = "hatch") -> str:
     """One ``<use>`` of each municipality's outline, filled by profile, with a hover title and
     a link to its evidence; a hatch on top where the profile needs review."""
     names = {code: m.kommun for code, m in municipalities().items()}
@@ -148,17 +148,16 @@ def shapes(codes: Iterable[str], by_code: Mapping[str, Mapping[str, Any]],
     for code in codes:
         p = by_code.get(code)
         if p is None:
-            title = f"{names[code]} ({code}): not processed"
+            title = loc.t("map.not_processed", kommun=names[code], code=code)
             shapes.append(
                 f'<g><title>{esc(title)}</title><use href="#k{code}" '
                 f'fill="{COLOURS[MISSING]}"/></g>'
             )
             continue
-        review = ", needs review" if p["needs_review"] else ""
-        title = (
-            f"{p['kommun']} ({code}): {PROFILE_NAMES[p['profile']]}, "
-            f"confidence {p['confidence']:.2f}{review}"
-        )
+        title = loc.t("map.profile", kommun=p["kommun"], code=code,
+                      profile=loc.profile(p["profile"]),
+                      confidence=loc.decimal(p["confidence"], 2),
+                      review=loc.t("map.review") if p["needs_review"] else "")
         shapes.append(
             f'<a href="#{anchor(code, p["year"])}"><title>{esc(title)}</title>'
             f'<use href="#k{code}" fill="{COLOURS[p["profile"]]}"/></a>'
@@ -169,7 +168,8 @@ def shapes(codes: Iterable[str], by_code: Mapping[str, Mapping[str, Any]],
 
 
 def inset_map(name: str, lon: float, lat: float, half_degrees: float,
-           by_code: Mapping[str, Mapping[str, Any]], geometry: MapGeometry) -> str:
+              by_code: Mapping[str, Mapping[str, Any]], geometry: MapGeometry,
+              loc: Locale) -> str:
     cx, cy = geometry.point(lon, lat)
     half = half_degrees * geometry.scale
     left, top, right, bottom = cx - half, cy - half, cx + half, cy + half
@@ -179,26 +179,25 @@ def inset_map(name: str, lon: float, lat: float, half_degrees: float,
     ]
     return (
         f'<div class="inset"><svg viewBox="{left:.0f} {top:.0f} {2 * half:.0f} {2 * half:.0f}" '
-        f'role="img" aria-label="{esc(name)} region, enlarged">'
-        f'{shapes(codes, by_code, "hatch-inset")}</svg>'
+        f'role="img" aria-label="{esc(loc.t("map.inset", name=name))}">'
+        f'{shapes(codes, by_code, loc, "hatch-inset")}</svg>'
         f"<span>{esc(name)}</span></div>"
     )
 
 
 def profile_map(year: Mapping[str, Any], profiles: Sequence[Mapping[str, Any]],
-         geometry: MapGeometry) -> str:
+                geometry: MapGeometry, loc: Locale) -> str:
     by_code = {p["kommunkod"]: p for p in profiles}
-    insets = "".join(inset_map(*spec, by_code, geometry) for spec in INSETS)
+    insets = "".join(inset_map(*spec, by_code, geometry, loc) for spec in INSETS)
     legend = "".join(
-        f"<li>{swatch(key)}{esc(PROFILE_NAMES[key])}</li>" for key in (*PROFILES, MISSING)
+        f"<li>{swatch(key)}{esc(loc.profile(key))}</li>" for key in (*PROFILES, MISSING)
     )
-    legend += '<li><span class="sw hatch"></span>needs review</li>'
+    legend += f'<li><span class="sw hatch"></span>{esc(loc.profile("needs_review"))}</li>'
     return (
         f'<figure class="map"><svg viewBox="0 0 {geometry.width} {geometry.height}" '
-        f'role="img" aria-label="Map of Sweden: municipality profiles {year["year"]}">'
-        f"{shapes(geometry.paths, by_code)}</svg>"
+        f'role="img" aria-label="{esc(loc.t("map.label", year=year["year"]))}">'
+        f"{shapes(geometry.paths, by_code, loc)}</svg>"
         f'<div class="insets">{insets}</div>'
-        f"<figcaption><ul class=legend>{legend}</ul>"
-        "Hover a municipality for its profile; click it for the evidence.</figcaption></figure>"
+        f'<figcaption><ul class=legend>{legend}</ul>{loc.t("map.caption")}</figcaption></figure>'
     )
 

@@ -59,7 +59,8 @@ from mrp_classify.inference.outputs import (
     RunOutputs,
     write_workbook,
 )
-from mrp_classify.inference.report import write_report
+from mrp_classify.inference.report import run_date, write_report
+from mrp_classify.inference.report_format import DEFAULT_LANG, Locale
 from mrp_classify.inference.segment import Paragraph, segment
 from mrp_classify.io import sha256_file
 
@@ -294,19 +295,21 @@ def run(
     cache: Path | None = None,
     use_cache: bool = True,
     csv_dialect: str = "excel",
+    lang: str = DEFAULT_LANG,
 ) -> RunResult:
     """Classify every document under ``paths`` and write the outputs to ``out_dir``.
 
     ``classifier`` defaults to ``Classifier(model_dir, threads)``; the model folder is always
     read for its fingerprint, name and version. File names in the outputs are relative to
-    ``display_root`` (default: the current folder) when inside it. Exit code 0 when every
-    document was read and matched to a municipality and year and the report was written,
-    else 1.
+    ``display_root`` (default: the current folder) when inside it. ``lang``: the report's
+    language (sv or en). Exit code 0 when every document was read and matched to a
+    municipality and year and the report was written, else 1.
     """
     if workers < 1:
         raise MrpError(f"--workers {workers}: must be at least 1")
     if threads is not None and threads < 1:
         raise MrpError(f"--threads {threads}: must be at least 1")
+    Locale(lang)  # an unknown language stops the run before any work, not at the report
     limits = limits or Limits()
     out_dir = Path(out_dir)
     model_dir = Path(model_dir)
@@ -331,14 +334,15 @@ def run(
     with outputs.lock():
         return _run(files, scanned.skipped, outputs, display_root, manifest,
                     manifest_entries, folder, fingerprint, classifier, labels, limits, workers,
-                    quiet)
+                    quiet, lang)
 
 
 def _run(files: Sequence[Path], skipped: Sequence[tuple[Path, str]], outputs: RunOutputs,
          display_root: Path | None,
          manifest: Path | None, manifest_entries: dict[Path, tuple[str, int | None]],
          folder: ModelFolder, fingerprint: str, classifier: ClassifierLike,
-         labels: tuple[str, ...], limits: Limits, workers: int, quiet: bool) -> RunResult:
+         labels: tuple[str, ...], limits: Limits, workers: int, quiet: bool,
+         lang: str) -> RunResult:
     info = folder.meta
     inputs = [_Input(path, display_path(path, display_root)) for path in files]
     not_read = [_Input(path, display_path(path, display_root)) for path, _ in skipped]
@@ -403,7 +407,7 @@ def _run(files: Sequence[Path], skipped: Sequence[tuple[Path, str]], outputs: Ru
     return _write_outputs(
         [*inputs, *not_read], outputs, fingerprint, info, labels, sha, errors, skipped_reasons,
         manifest_entries,
-        manifest.name if manifest is not None else "", resumed,
+        manifest.name if manifest is not None else "", resumed, lang,
     )
 
 
@@ -411,7 +415,7 @@ def _write_outputs(
     inputs: Sequence[_Input], outputs: RunOutputs, fingerprint: str, info: ModelMeta,
     labels: tuple[str, ...], sha: dict[str, str], errors: dict[str, str],
     skipped: dict[str, str], manifest: dict[Path, tuple[str, int | None]], manifest_name: str,
-    resumed: int,
+    resumed: int, lang: str,
 ) -> RunResult:
     decision = ProfileDecision.from_json(info.profile_decision)
     # paragraphs.csv is written document by document and only units that can move a
@@ -446,7 +450,7 @@ def _write_outputs(
         report = write_report(outputs.dir, run_summary, [
             {name: "" if cell is None else str(cell)
              for name, cell in zip(DOCUMENT_COLUMNS, row, strict=True)}
-            for row in document_rows])
+            for row in document_rows], lang, run_date())
     except Exception as exc:  # noqa: BLE001 - the CSVs are written; report the failure
         log.error("%s: the report could not be written (%s: %s); the CSVs and summary.json "
                   "are complete", outputs.dir / "report.html", type(exc).__name__, exc)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import datetime
 import json
 import re
 import shutil
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from mrp_classify import __version__
 from mrp_classify.errors import MrpError
+from mrp_classify.inference import run as run_module
 from mrp_classify.inference.aggregate import (
     DocumentOutcome,
     DocumentPredictions,
@@ -18,14 +21,12 @@ from mrp_classify.inference.aggregate import (
     aggregate,
 )
 from mrp_classify.inference.municipalities import municipalities
-from mrp_classify.inference.report import (
-    COLOURS,
-    MAX_EVIDENCE_CHARS,
-    MISSING,
-    PROFILE_NAMES,
-    write_report,
-)
+from mrp_classify.inference.report import MAX_EVIDENCE_CHARS, run_date, write_report
+from mrp_classify.inference.report_format import COLOURS, MISSING, NBSP, Locale
+from mrp_classify.inference.report_text import TEXTS
 from mrp_classify.inference.summary import summarize
+from tests.test_run import CITIZEN as CITIZEN_TEXT
+from tests.test_run import FILLER, FakeClassifier, plan
 
 LABELS = ("none", "internal_efficiency", "citizen_facing")
 NONE = (0.98, 0.01, 0.01)
@@ -110,12 +111,27 @@ def report(tmp_path_factory: pytest.TempPathFactory) -> str:
     return write_report(out).read_text(encoding="utf-8")
 
 
+@pytest.fixture(scope="module")
+def english(tmp_path_factory: pytest.TempPathFactory) -> str:
+    out = write_output(tmp_path_factory.mktemp("out"), standard_docs(), scanned="2584")
+    return write_report(out, lang="en").read_text(encoding="utf-8")
+
+
+SV = Locale("sv")
+EN = Locale("en")
+
+
 def fills(page: str) -> dict[str, set[str]]:
     """kommunkod → the fills its outline is drawn with (main map and insets)."""
     found: dict[str, set[str]] = {}
     for code, fill in re.findall(r'<use href="#k(\d{4})" fill="(#[0-9A-Fa-f]{6})"/>', page):
         found.setdefault(code, set()).add(fill)
     return found
+
+
+def section(page: str, start: str, end: str) -> str:
+    begin = page.index(start)
+    return page[begin:page.index(end, begin)]
 
 
 def test_report_path_and_self_contained(tmp_path: Path) -> None:
@@ -148,7 +164,7 @@ def test_colours_match_profiles(report: str) -> None:
 def test_needs_review_is_hatched(report: str) -> None:
     assert '<use href="#k1280" fill="url(#hatch)"/>' in report
     assert '<use href="#k1480" fill="url(#hatch)"/>' not in report
-    assert "needs review" in report
+    assert "behöver granskas" in report
 
 
 def test_missing_municipalities_grey_and_listed(report: str) -> None:
@@ -156,15 +172,14 @@ def test_missing_municipalities_grey_and_listed(report: str) -> None:
     processed = {"0180", "1480", "2584", "1280"}
     for code, kommun in [("0114", "Upplands Väsby"), ("2418", "Malå")]:
         assert found[code] == {COLOURS[MISSING]}
-        assert f"{kommun} ({code}): not processed" in report
+        assert f"{kommun} ({code}): ej behandlad" in report
     assert sum(1 for code, f in found.items() if f == {COLOURS[MISSING]}) == 290 - len(processed)
-    listed = re.search(r"Not processed in 2025: (\d+) municipalities</summary><p>(.*?)</p>",
-                       report)
+    listed = re.search(rf"Ej behandlade 2025: (\d+){NBSP}kommuner</summary><p>(.*?)</p>", report)
     assert listed is not None and listed.group(1) == "286"
     assert "Upplands Väsby" in listed.group(2) and "Stockholm" not in listed.group(2)
     # Not processed is its own row of the profile table, never counted as having no goals.
     rows = {
-        key: re.search(rf"{PROFILE_NAMES[key]}</span></td><td class=n>(\d+)</td>", report)
+        key: re.search(rf"{SV.profile(key)}</span></td><td class=n>(\d+)</td>", report)
         for key in COLOURS
     }
     counts = {key: match.group(1) for key, match in rows.items() if match}
@@ -172,30 +187,165 @@ def test_missing_municipalities_grey_and_listed(report: str) -> None:
                       MISSING: "286"}
 
 
+def test_swedish_by_default(report: str) -> None:
+    assert '<html lang="sv">' in report
+    for name in ("Inga digitaliseringsmål", "Endast intern effektivisering",
+                 "Medborgarinriktade mål", "Ej behandlad", "behöver granskas"):
+        assert name in report
+    # Stockholm's population with a no-break space between thousands, shares with a comma.
+    assert f"<td class=n>995{NBSP}574</td><td class=n>50,0{NBSP}%</td>" in report
+    assert "säkerhet 0,90" in report
+    assert not re.search(r"\d,\d{3}\b", report.replace("0,90", ""))  # no English grouping
+
+
+def test_english_on_request(english: str) -> None:
+    assert '<html lang="en">' in english
+    assert "<td class=n>995,574</td><td class=n>50.0%</td>" in english
+    assert "No digitalisation goals" in english and "Inga digitaliseringsmål" not in english
+    assert "Upplands Väsby (0114): not processed" in english
+    assert "confidence 0.90" in english
+
+
+def test_every_language_has_every_string() -> None:
+    assert TEXTS["sv"].keys() == TEXTS["en"].keys()
+    with pytest.raises(MrpError, match="--lang fr: choose one of sv, en"):
+        Locale("fr")
+
+
+def test_numbers_and_plurals() -> None:
+    assert (SV.whole(41897), EN.whole(41897)) == (f"41{NBSP}897", "41,897")
+    assert (SV.pct(62, 1000), EN.pct(62, 1000)) == (f"6,2{NBSP}%", "6.2%")
+    assert SV.count(1, "municipality") == f"1{NBSP}kommun"
+    assert SV.count(2, "municipality") == f"2{NBSP}kommuner"
+    assert EN.count(1, "municipality") == f"1{NBSP}municipality"
+    assert EN.count(1_234, "municipality") == f"1,234{NBSP}municipalities"
+
+
+def test_no_wrong_plural(report: str, english: str) -> None:
+    assert f"1{NBSP}kommun<" in report  # the rate chart's Kiruna group
+    assert not re.search(rf"\b1{NBSP}kommuner\b", report)
+    assert not re.search(rf"\b1{NBSP}municipalities\b", english)
+
+
+def test_one_denominator_for_every_share(report: str) -> None:
+    # Profiled: Stockholm 995 574, Göteborg 608 993, Malmö 365 644, Kiruna 22 426.
+    profiled = 995_574 + 608_993 + 365_644 + 22_426
+    headline = 608_993 + 365_644 + 22_426
+    summary = section(report, '<section id="summary">', "</section>")
+    assert f'<p class="big">{SV.whole(headline)}</p>' in summary
+    share = SV.pct(headline, profiled)
+    assert f"Det är {share} av invånarna i kommunerna med en profil" in summary
+    table = section(summary, "<table class=profiles>", "</table>")
+    row_shares = re.findall(rf"<td class=n>([\d,]+){NBSP}%</td>", table)
+    assert row_shares == ["1,1", "48,9", "50,0", "100,0"]  # profiles and their total only
+    assert f"1,1{NBSP}%" == SV.pct(22_426, profiled)
+    assert f"Andelarna gäller invånarna i kommunerna med en profil: {SV.whole(profiled)} " \
+           f"invånare i 4{NBSP}kommuner." in summary
+
+
+def test_unreadable_profiles_are_listed_but_not_in_the_shares(tmp_path: Path) -> None:
+    docs = standard_docs()
+    docs[2] = DocumentPredictions(docs[2].file, docs[2].sha256, docs[2].kommunkod,
+                                  docs[2].year, docs[2].words, docs[2].paragraphs,
+                                  health_flag=SCANNED_FLAG)
+    page = write_report(write_output(tmp_path, docs)).read_text(encoding="utf-8")
+    table = section(page, "<table class=profiles>", "</table>")
+    assert f"Oläsbar text (ej räknad)</td><td class=n>1</td><td class=n>22{NBSP}426</td>" in table
+    assert f"Med profil</td><td class=n>3</td><td class=n>1{NBSP}970{NBSP}211</td>" in table
+    assert "Oläsbar text, inte medräknade: 1" in page
+
+
+def test_charts_count_processed_municipalities_only(report: str) -> None:
+    chart = section(report, '<div class="chart shares"', '<div class="chart rates"')
+    assert COLOURS[MISSING] not in chart  # no grey "not processed" bars
+    assert "A1 Storstäder</div><div class=\"bar\">" in chart
+    assert "3 av 3</div>" in chart and "0 av 43</div>" in chart
+    assert "ingen kommun behandlad" in chart
+    assert "Totalt har 4 av 290 kommuner en profil." in report
+    assert "<svg class=\"chart" not in report  # HTML, so the text keeps its size on a phone
+
+
+def test_run_date_tool_and_model_versions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                          ) -> None:
+    out = write_output(tmp_path, standard_docs())
+    page = write_report(out, created="2025-03-14T09:30:00+01:00").read_text(encoding="utf-8")
+    assert ('<time datetime="2025-03-14T09:30:00+01:00">2025-03-14 09:30</time>, '
+            f"mrp-classify{NBSP}{__version__}") in page
+    assert "mrp-bert v2" in page and "fingeravtryck abababababab" in page
+    assert "körningens datum okänt" in write_report(out).read_text(encoding="utf-8")
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1741941000")
+    assert run_date() == "2025-03-14T08:30:00+00:00"
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "soon")
+    with pytest.raises(MrpError, match="SOURCE_DATE_EPOCH=soon"):
+        run_date()
+    monkeypatch.delenv("SOURCE_DATE_EPOCH")
+    assert run_date().startswith(str(datetime.date.today().year))
+
+
+def test_run_threads_the_language_and_date(tmp_path: Path, model_dir: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", "1741941000")
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "hudiksvall-2025.txt").write_text(
+        plan("Hudiksvalls kommun", FILLER, CITIZEN_TEXT), encoding="utf-8")
+    with pytest.raises(MrpError, match="--lang fr"):
+        run_module.run([tmp_path / "docs"], tmp_path / "fr", model_dir, lang="fr",
+                       classifier=FakeClassifier())
+    assert not (tmp_path / "fr").exists()
+    result = run_module.run([tmp_path / "docs"], tmp_path / "out", model_dir, lang="en",
+                            classifier=FakeClassifier())
+    assert result.report is not None
+    page = result.report.read_text(encoding="utf-8")
+    assert '<html lang="en">' in page and "Hudiksvall" in page
+    assert '<time datetime="2025-03-14T08:30:00+00:00">' in page
+    # The date is the report's: summary.json stays the same bytes for the same inputs.
+    assert "2025-03-14" not in (tmp_path / "out" / "summary.json").read_text(encoding="utf-8")
+
+
+def test_run_help_offers_the_language() -> None:
+    from typer.testing import CliRunner
+
+    from mrp_classify.cli import app
+
+    result = CliRunner().invoke(app, ["run", "--help"], terminal_width=200)
+    assert result.exit_code == 0 and "--lang" in result.output
+
+
+def test_map_links_open_their_evidence(report: str) -> None:
+    assert '<a href="#ev-0180-2025"><title>' in report
+    script = report[report.rindex("<script>"):]
+    assert "hashchange" in script and "target.open = true" in script
+
+
 def test_untrusted_text_is_escaped(report: str) -> None:
-    assert report.count("<script") == 1  # the page's own sorting script
+    assert report.count("<script") == 1  # the page's own script
     assert "<b>fet</b>" not in report
     assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;fet&lt;/b&gt;" in report
 
 
-def test_header_caveats_name_failed_and_unmatched_documents(report: str) -> None:
-    assert "Documents that could not be read: 1." in report
-    assert "Documents that could not be matched to a municipality and year: 1." in report
+def test_header_caveats_name_failed_and_unmatched_documents(report: str, english: str
+                                                            ) -> None:
+    assert "Dokument som inte kunde läsas: 1." in report
+    assert "Dokument som inte kunde kopplas till en kommun och ett år: 1." in report
     assert "in/budget.docx" in report
-    assert "Documents with text-extraction problems: 1" in report
+    assert "Dokument med problem vid textutvinningen: 1" in report
     assert "mrp-bert v2" in report
-    assert "predictions of a language model" in report
+    assert "förutsägelser från en språkmodell" in report
+    assert "säkerhet under 0,80 markeras" in report
+    assert "Documents that could not be read: 1." in english
+    assert "predictions of a language model" in english
+    assert "confidence below 0.80 are marked" in english
 
 
 def test_evidence_and_tables(report: str) -> None:
     assert re.search(r'<details id="ev-0180-2025">.*?Stockholm &lt;script&gt;', report, re.S)
     assert '<a href="#ev-1480-2025">Göteborg</a>' in report
-    stockholm = report[report.index('<details id="ev-0180-2025">'):]
-    stockholm = stockholm[:stockholm.index("</details>")]
-    assert "citizen-facing</span> p = 0.90 · page 3, under “Mål › Digitalisering”" in stockholm
+    stockholm = section(report, '<details id="ev-0180-2025">', "</details>")
+    assert "medborgarinriktat</span> p = 0,90 · sida 3, under ”Mål › Digitalisering”" in stockholm
     documents = report[report.index('<section id="documents">'):]
     assert documents.count("<tr><td>") == 6
-    assert ">failed</td>" in documents and ">not matched</td>" in documents
+    assert ">kunde inte läsas</td>" in documents and ">ej kopplat</td>" in documents
     assert f'<td class="warn">{SCANNED_FLAG}</td>' in documents
 
 
@@ -206,6 +356,9 @@ def test_same_inputs_same_bytes(tmp_path: Path) -> None:
     assert write_report(first).read_bytes() == write_report(second).read_bytes()
     before = (first / "report.html").read_bytes()
     assert write_report(first).read_bytes() == before
+    created = "2025-03-14T09:30:00+01:00"
+    assert (write_report(first, created=created).read_bytes()
+            == write_report(second, created=created).read_bytes())
 
 
 def test_size_stays_small_for_all_municipalities(tmp_path: Path) -> None:
@@ -216,7 +369,7 @@ def test_size_stays_small_for_all_municipalities(tmp_path: Path) -> None:
     ]
     page = write_report(write_output(tmp_path, docs)).read_bytes()
     assert len(page) < 1_500_000
-    assert "Every municipality was processed." in page.decode("utf-8")
+    assert "Alla kommuner har behandlats." in page.decode("utf-8")
 
 
 def test_long_evidence_is_shortened(tmp_path: Path) -> None:
@@ -224,15 +377,16 @@ def test_long_evidence_is_shortened(tmp_path: Path) -> None:
     out = write_output(tmp_path, [document("0180", 2025, [CITIZEN], text=text)])
     page = write_report(out).read_text(encoding="utf-8")
     quoted = re.search(r"<blockquote>(.*?)</blockquote>", page, re.S)
-    assert quoted is not None and "shortened; full text in paragraphs.csv" in quoted.group(1)
+    assert quoted is not None and "förkortat; hela texten finns i paragraphs.csv" in quoted.group(1)
     assert len(quoted.group(1)) < MAX_EVIDENCE_CHARS + 200
 
 
 def test_several_years_latest_first(tmp_path: Path) -> None:
     docs = [document("0180", 2024, [NONE] * 5), document("0180", 2025, [NONE, CITIZEN])]
     page = write_report(write_output(tmp_path, docs)).read_text(encoding="utf-8")
-    assert page.index("Summary 2025") < page.index("Summary 2024")
-    assert "Earlier years (2024)" in page
+    assert page.index("Sammanfattning 2025") < page.index("Sammanfattning 2024")
+    assert "Tidigare år (2024)" in page
+    assert f"(behandlade: 1{NBSP}kommun)" in page
     assert 'id="ev-0180-2024"' in page and 'id="ev-0180-2025"' in page
     assert page.count('<svg viewBox="0 0 ') == 2  # one map per year, sharing the outlines
     assert page.count('<path id="k0180"') == 1
@@ -241,8 +395,8 @@ def test_several_years_latest_first(tmp_path: Path) -> None:
 def test_no_profiles_at_all(tmp_path: Path) -> None:
     out = write_output(tmp_path, [], failed=True, unresolved=False)
     page = write_report(out).read_text(encoding="utf-8")
-    assert "No municipality profile could be built" in page
-    assert "Documents that could not be read: 1." in page
+    assert "Ingen kommunprofil kunde tas fram" in page
+    assert "Dokument som inte kunde läsas: 1." in page
 
 
 def test_missing_or_foreign_inputs_are_user_errors(tmp_path: Path) -> None:
@@ -255,3 +409,5 @@ def test_missing_or_foreign_inputs_are_user_errors(tmp_path: Path) -> None:
     (out / "summary.json").write_text('{"years": []}', encoding="utf-8")
     with pytest.raises(MrpError, match="summary.json: no model"):
         write_report(out)
+    with pytest.raises(MrpError, match="--lang de"):
+        write_report(write_output(tmp_path / "de", standard_docs()), lang="de")

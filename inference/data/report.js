@@ -18,3 +18,18 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
     });
   });
 });
+
+// A link to a municipality's evidence (map, table) opens its <details>: without this it
+// would scroll to a closed summary line. Clicks cover a link followed twice, when the hash
+// does not change; hashchange covers the back button and a link from outside.
+function openTarget(hash) {
+  var target = hash.length > 1 && document.getElementById(hash.slice(1));
+  if (target && target.tagName === "DETAILS") { target.open = true; }
+}
+document.addEventListener("click", function (event) {
+  var link = event.target.closest && event.target.closest("a");
+  var href = link && link.getAttribute("href");
+  if (href && href.charAt(0) === "#") { openTarget(href); }
+});
+window.addEventListener("hashchange", function () { openTarget(location.hash); });
+openTarget(location.hash);
