@@ -35,6 +35,7 @@ from mrp_classify.errors import MrpError
 from mrp_classify.inference import aggregate, summary
 from mrp_classify.inference.aggregate import ProfileDecision, unit_key
 from mrp_classify.inference.cache import CACHE_FILE, PredictionCache
+from mrp_classify.inference.cascade import Cascade, CascadeClassifier
 from mrp_classify.inference.cpu import cpu_info
 from mrp_classify.inference.ingest import Limits, read_document
 from mrp_classify.inference.inputs import display_path, scan_inputs
@@ -294,6 +295,7 @@ def run(
     display_root: Path | None = None,
     cache: Path | None = None,
     use_cache: bool = True,
+    use_cascade: bool = True,
     csv_dialect: str = "excel",
     lang: str = DEFAULT_LANG,
 ) -> RunResult:
@@ -318,9 +320,11 @@ def run(
     files = scanned.documents
     manifest_entries = read_manifest(manifest) if manifest is not None else {}
     folder = ModelFolder.load(model_dir)
-    # Results read with OCR are other results: they are stored apart and never resumed
-    # into a run without it (or the other way round).
-    fingerprint = folder.fingerprint() + ("-ocr" if limits.ocr else "")
+    # Results read with OCR, or through the cascade's first stage, are other results: they
+    # are stored apart and never resumed into a run without it (or the other way round).
+    cascade = Cascade.from_folder(folder) if use_cascade else None
+    fingerprint = (folder.fingerprint() + ("-ocr" if limits.ocr else "")
+                   + ("-cascade" if cascade is not None else ""))
     if classifier is None:
         classifier = Classifier(folder, threads)
     labels = tuple(classifier.labels)
@@ -331,6 +335,9 @@ def run(
         cache_file = (Path(cache) / f"{fingerprint}.sqlite" if cache is not None
                       else outputs.state_path(fingerprint, "x").parent / CACHE_FILE)
         classifier = PredictionCache(classifier, cache_file, fingerprint)
+    if cascade is not None:
+        # In front of the cache, which so holds only what the encoder computed.
+        classifier = CascadeClassifier(cascade, classifier, folder.meta.input_format)
     with outputs.lock():
         return _run(files, scanned.skipped, outputs, display_root, manifest,
                     manifest_entries, folder, fingerprint, classifier, labels, limits, workers,

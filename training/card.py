@@ -85,6 +85,27 @@ def _documents_section(meta: ModelMeta) -> list[str]:
             "error (inhabitants) |", "|---|---:|---:|---:|---:|---:|---:|---:|", *rows]
 
 
+def _cascade_section(meta: ModelMeta) -> list[str]:
+    cascade = meta.cascade
+    if not cascade:
+        return []
+    rows = []
+    for part, title in (("dev", "development plans (threshold chosen here)"),
+                        ("test", "locked test plans (only measured)")):
+        scores = cascade.get(part)
+        if scores:
+            rows.append(f"| {title} | {scores['units']} | {_pct(scores['settled_share'])} | "
+                        f"{scores['passed_full_model_digital']} of "
+                        f"{scores['full_model_digital']} ({_pct(scores['relative_recall'])}) |")
+    return ["", "## Cascade", "",
+            f"A first stage, {cascade.get('method')}, reads every unit first: a unit whose "
+            f"digital probability is below {cascade['threshold']:.4g} is settled as `none` "
+            "(p_none = 1) and never reaches the encoder (`mrp-classify run --no-cascade` sends "
+            "every unit to the encoder).", "",
+            "| plans | units | settled | passed of the units the full model calls digital |",
+            "|---|---:|---:|---:|", *rows]
+
+
 def render_model_card(meta: ModelMeta) -> str:
     metrics, labels = meta.metrics, meta.labels
     export, data = meta.export, meta.training_data
@@ -150,6 +171,7 @@ def render_model_card(meta: ModelMeta) -> str:
         if key in metrics:
             lines.append(_report_row(title, metrics[key], labels))
     lines += _documents_section(meta)
+    lines += _cascade_section(meta)
     lines += [
         "", "```", format_report(metrics["test"], "this model, seed test split"), "```", "",
         "## Calibration and the profile decision", "",

@@ -69,6 +69,9 @@ class TrainConfig:
     min_int8_agreement: float = 0.99
     max_fp32_groups: int = 4
     max_onnx_mb: float = 56.0
+    # A cheap first stage (TF-IDF + logistic regression) that settles clear none units before
+    # the encoder, its threshold chosen on the validation plans (training/cascade.py).
+    cascade: bool = False
     # output
     name: str = "mrp-e5-small"
     version: str = ""
@@ -98,6 +101,8 @@ class TrainConfig:
             (self.graph_optimization in ("disabled", "basic", "extended", "all"),
              "graph_optimization must be disabled, basic, extended or all"),
             (bool(self.name.strip()) and "/" not in self.name, "name must be a non-empty word"),
+            (not self.cascade or bool(self.validation_documents),
+             "cascade = true needs validation_documents: its threshold is chosen on those plans"),
         ]
         for ok, message in checks:
             if not ok:

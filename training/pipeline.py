@@ -12,6 +12,10 @@ Stages, each a plain function a notebook can call in turn:
    path on in-memory model folders (fp32, int8, calibrated);
 6. ``package`` — the model folder, its card, and the document-level scores.
 
+With ``cascade = true``, ``training/cascade.py``'s ``cascade_stage`` runs between 5 and
+6: the cheap first stage, fitted on the training units, its threshold chosen on the
+validation plans, so that the document-level scores are those of the product as shipped.
+
 Every figure in the card comes from this run.
 """
 
@@ -389,6 +393,10 @@ def train_and_package(config: TrainConfig, models_root: Path) -> Path:
         exported = export(prep, trained, version_name)
         int8, quantization = quantise(prep, exported)
         folder, metrics = evaluate(prep, exported, int8, quantization)
+        if config.cascade:
+            from mrp_classify.training.cascade import cascade_stage
+
+            folder = cascade_stage(prep, folder)
         path = package(prep, trained, exported, folder, quantization, metrics, final_dir)
         _save_checkpoint(prep, trained, version_name)
     log.info("model written to %s", path)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from mrp_classify.cli import (  # noqa: F401
+    cascade,
     compare,
     documents,
     labels,

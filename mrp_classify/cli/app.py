@@ -79,10 +79,14 @@ models_app = typer.Typer(cls=_HelpGroup, no_args_is_help=True,
                          help="List, compare and promote model versions.")
 docset_app = typer.Typer(cls=_HelpGroup, no_args_is_help=True,
                          help="Whole-plan evaluation sets: check plan sources, build documents.")
+cascade_app = typer.Typer(cls=_HelpGroup, no_args_is_help=True,
+                          help="The cascade: a cheap first stage that settles clearly "
+                               "non-digital units before the encoder.")
 app.add_typer(labels_app, name="labels")
 app.add_typer(base_app, name="base-model")
 app.add_typer(models_app, name="models")
 app.add_typer(docset_app, name="docset")
+app.add_typer(cascade_app, name="cascade")
 
 _state = {"verbose": False}
 log = logging.getLogger("mrp_classify")

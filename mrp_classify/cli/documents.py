@@ -60,6 +60,10 @@ def run(
     ] = None,
     no_cache: Annotated[bool, typer.Option("--no-cache", help="Classify every unit anew.")
                         ] = False,
+    no_cascade: Annotated[bool, typer.Option(
+        "--no-cascade", help="Run the full model on every unit, even when the model folder "
+        "has a cascade (a cheap first stage that settles clearly non-digital units as none).")
+    ] = False,
     csv_dialect: Annotated[str, typer.Option(
         metavar="DIALECT", help="excel: comma and decimal point; excel-sv: semicolon and "
         "decimal comma (opens in one step in Swedish Excel). Both are UTF-8 with a "
@@ -86,6 +90,7 @@ def run(
         result = run_documents(paths, out, resolve_model_dir(model), manifest=manifest,
                                resume=resume, workers=workers, threads=threads, quiet=quiet,
                                limits=Limits(ocr=ocr), cache=cache, use_cache=not no_cache,
+                               use_cascade=not no_cascade,
                                csv_dialect=csv_dialect, lang=lang)
     log.info("%d documents (%d resumed): %d ok, %d failed, %d not matched to a municipality and "
              "year; %d paragraphs, %d municipality profiles → %s", result.documents,
