@@ -9,9 +9,10 @@ string that came from a document or a file name is HTML-escaped. The output
 depends only on the input files and the run's date, so the same run gives the same
 bytes.
 
-The map is drawn by ``report_map``, the charts by ``report_charts``; colours,
-numbers and escaping are ``report_format``'s, the words ``report_text``'s; the
-page's CSS and script are ``data/report.css`` and ``data/report.js``.
+The map is drawn by ``report_map``, the charts by ``report_charts``, the breakdowns
+by group (with their intervals, and the study's table) by ``report_breakdowns``;
+colours, numbers and escaping are ``report_format``'s, the words ``report_text``'s;
+the page's CSS and script are ``data/report.css`` and ``data/report.js``.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from mrp_classify.errors import MrpError
 from mrp_classify.inference.aggregate import CITIZEN, INTERNAL, NO_DIGITAL_GOALS, PROFILES
 from mrp_classify.inference.municipalities import N_MUNICIPALITIES
 from mrp_classify.inference.outputs import DOCUMENTS_FILE, REPORT_FILE, RunOutputs
+from mrp_classify.inference.report_breakdowns import breakdowns_section
 from mrp_classify.inference.report_charts import profile_chart, rate_chart
 from mrp_classify.inference.report_format import (
     DEFAULT_LANG,
@@ -451,13 +453,14 @@ def render(summary: Mapping[str, Any], documents: Sequence[Mapping[str, str]],
     title = loc.t("page.title")
     if model.get("name"):
         title += f" – {model['name']}"
-    nav = "".join(f'<a href="#{key}">{loc.t(f"nav.{key}")}</a>'
-                  for key in ("summary", "municipalities", "evidence", "documents"))
+    nav = "".join(f'<a href="#{key}">{loc.t(f"nav.{key}")}</a>' for key in (
+        "summary", "breakdowns", "municipalities", "evidence", "documents"))
     body = [
         _header(summary, documents, created, loc),
         f"<nav>{nav}</nav>",
         map_defs(geometry),
         _years(summary, geometry, loc),
+        breakdowns_section(summary, loc),
         _municipality_table(summary, loc),
         _evidence(summary, loc),
         _documents(summary, documents, loc),

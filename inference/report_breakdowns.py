@@ -1,194 +1,206 @@
-"""The report's section on the breakdowns of ``summary.json`` (``breakdowns.py``), in Swedish.
+"""The report's section on the breakdowns of ``summary.json`` (``breakdowns.py``).
 
-``breakdowns_section(summary)`` returns one self-contained ``<section>``: per year the
-reference data used, the study's table (or why there is none), big cities against
-rural municipalities, and per kommungrupp, main group, governing bloc and tax
-quartile the coverage, the profiles as hard counts with their probability-weighted
-expectation and 95 % interval, and digital-goal units per 10,000 words. Every string
-from the summary is escaped; no styles or scripts of its own (the page's CSS styles
-the class names), nothing fetched.
+``breakdowns_section(summary, loc)`` returns one ``<section>``: per year the study's
+table (or why there is none), big cities against rural municipalities, and for the
+whole country and per SKR main group, kommungrupp, governing bloc and tax quartile
+the coverage, the profiles as hard counts with their probability-weighted expectation
+and 95 % interval, and digital-goal paragraphs per 10,000 words. The latest year is
+open and earlier ones are folded, as in the summary above it.
+
+The words are ``report_text``'s and the numbers ``Locale``'s. Bloc and quartile names
+come from ``report_text`` by their keys, so they follow the language; SKR's group
+names are proper names and stay as the summary has them. Every string from the
+summary is escaped. Narrower than the group tables need (``report.css``: up to
+1100 px, so phones and tablets), each table row becomes a card whose cells carry
+their column's name (``data-label``); wider, a table that still does not fit (a
+zoomed page) scrolls inside its own container.
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-PROFILE_ORDER = ("no_digital_goals", "internal_only", "citizen_facing")
-PROFILE_NAMES = {
-    "no_digital_goals": "Inga digitaliseringsmål",
-    "internal_only": "Bara interna mål",
-    "citizen_facing": "Mål för invånarna",
-}
-NO_OR_INTERNAL = "no_or_internal_only"
-DIMENSION_TITLES = {
-    "huvudgrupp": "Huvudgrupp (SKR)",
-    "kommungrupp": "Kommungrupp (SKR)",
-    "bloc": "Styre",
-    "tax_quartile": "Skattesats",
-}
-NBSP = "\u00a0"
+from mrp_classify.inference.aggregate import INTERNAL_ONLY, NO_DIGITAL_GOALS, PROFILES
+from mrp_classify.inference.breakdowns import LEVEL, MIN_BOOTSTRAP, NO_OR_INTERNAL
+from mrp_classify.inference.municipalities import N_MUNICIPALITIES
+from mrp_classify.inference.report_format import Locale, esc, swatch
+
+# Coarse to fine, then the two that cut across SKR's groups.
+DIMENSIONS = ("huvudgrupp", "kommungrupp", "bloc", "tax_quartile")
+# Their group names from report_text by key; SKR's groups keep their (Swedish) names.
+TRANSLATED = ("bloc", "tax_quartile")
+EMPTY = '<span class="muted">–</span>'
 
 
-def _esc(value: object) -> str:
-    return html.escape(str(value), quote=True)
+def _cell(label: str, content: str, cls: str = "") -> str:
+    """A cell that names its column, for the phone's cards; ``label`` is report_text's
+    (trusted: plain words and entities such as &shy;, which an attribute decodes too)."""
+    attributes = f' class="{cls}"' if cls else ""
+    return f'<td data-label="{label}"{attributes}>{content}</td>'
 
 
-def _int(value: float) -> str:
-    """12 345 with a no-break space, as Swedish writes it."""
-    return f"{round(value):,}".replace(",", NBSP)
+def _span(interval: Sequence[float | None], loc: Locale, decimals: int) -> str:
+    """low–high; an upper bound of None is unbounded (a ratio over resamples with 0 below)."""
+    return "–".join(loc.t("bd.unbounded") if x is None else
+                    loc.whole(x) if decimals == 0 else loc.decimal(x, decimals)
+                    for x in interval)
 
 
-def _dec(value: float, decimals: int = 1) -> str:
-    return f"{value:,.{decimals}f}".replace(",", NBSP).replace(".", ",")
-
-
-def _span(interval: Sequence[float | None] | None, decimals: int | None = None) -> str:
-    if not interval:
-        return ""
-    low, high = interval
-    shown = [("obegränsat" if x is None else _int(x) if decimals is None else _dec(x, decimals))
-             for x in (low, high)]
-    return f"{shown[0]}–{shown[1]}"
-
-
-def _figure(figures: Mapping[str, Any], unit: str) -> str:
-    """Hard count, then the expectation and its interval in a muted span."""
-    hard = figures[unit]
+def _figure(figures: Mapping[str, Any], unit: str, loc: Locale) -> str:
+    """The hard count, and below it the expectation with its interval."""
     expected = figures[f"expected_{unit}"]
-    interval = figures[f"{unit}_interval"]
-    expected_text = _dec(expected) if unit == "municipalities" else _int(expected)
-    return (f"{_esc(_int(hard))} <span class=\"muted\">förv. {_esc(expected_text)} "
-            f"(95 %: {_esc(_span(interval))})</span>")
+    shown = loc.decimal(expected, 1) if unit == "municipalities" else loc.whole(expected)
+    detail = loc.t("bd.expected", value=shown, interval=_span(figures[f"{unit}_interval"], loc, 0))
+    return f'{loc.whole(figures[unit])}<span class="exp">{detail}</span>'
 
 
-def _density(entry: Mapping[str, Any]) -> str:
-    mean = entry.get("mean")
-    if mean is None:
-        return '<span class="muted">–</span>'
-    interval = entry.get("interval")
-    detail = (f"95 %: {_span(interval, 1)}" if interval
-              else f"för få planer för intervall ({entry.get('municipalities', 0)})")
-    return f"{_esc(_dec(mean))} <span class=\"muted\">({_esc(detail)})</span>"
-
-
-def _coverage(group: Mapping[str, Any]) -> str:
-    share = group.get("inhabitant_coverage")
-    text = f"{_int(group['counted'])} av {_int(group['municipalities'])}"
-    if share is not None:
-        text += f" ({_dec(100 * share, 0)} % av invånarna)"
-    return _esc(text)
-
-
-def _table(dimension: str, entry: Mapping[str, Any]) -> str:
-    head = "".join(f"<th scope=\"col\">{_esc(PROFILE_NAMES[name])}</th>" for name in PROFILE_ORDER)
-    rows = []
-    for group in entry.get("groups", ()):
-        label = f"<th scope=\"row\">{_esc(group['key'])} {_esc(group['name'])}</th>"
-        if not group["counted"]:
-            empty = '<td><span class="muted">–</span></td>' * (len(PROFILE_ORDER) + 2)
-            rows.append(f"<tr>{label}<td>{_coverage(group)}</td>{empty}</tr>")
-            continue
-        cells = "".join(f"<td>{_figure(group['profiles'][name], 'municipalities')}</td>"
-                        for name in PROFILE_ORDER)
-        rows.append(
-            f"<tr>{label}<td>{_coverage(group)}</td>{cells}"
-            f"<td>{_figure(group[NO_OR_INTERNAL], 'inhabitants')}</td>"
-            f"<td>{_density(group['digital_per_10k_words'])}</td></tr>")
-    source = entry.get("edition") or entry.get("definition") or ""
-    return (
-        f"<h4>{_esc(DIMENSION_TITLES.get(dimension, dimension))}</h4>"
-        + (f"<p class=\"muted\">{_esc(source)}</p>" if source else "")
-        + "<div class=\"table-scroll\"><table class=\"breakdown\"><thead><tr>"
-        "<th scope=\"col\">Grupp</th><th scope=\"col\">Räknade kommuner</th>"
-        f"{head}<th scope=\"col\">Invånare utan mål eller med bara interna</th>"
-        "<th scope=\"col\">Digitala mål per 10 000 ord</th></tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table></div>")
-
-
-def _study(year: int, table: Mapping[str, Any], national: Mapping[str, Any]) -> str:
-    if not table.get("complete"):
-        share = national.get("inhabitant_coverage") or 0.0
-        return (
-            f"<p class=\"study incomplete\">{_esc(year)}: bara {_esc(_int(national['counted']))}"
-            f" av 290 kommuner har en läsbar plan ({_esc(_dec(100 * share))} % av "
-            "invånarna). Studiens nationella siffror kräver alla 290 kommuner och visas "
-            "därför inte; tabellerna nedan gäller bara de bearbetade kommunerna.</p>")
-    rows = "".join(
-        f"<tr><th scope=\"row\">{_esc(title)}</th>"
-        f"<td>{_figure(table[key], 'municipalities')}</td>"
-        f"<td>{_figure(table[key], 'inhabitants')}</td></tr>"
-        for key, title in (("no_digital_goals", "Inga digitaliseringsmål"),
-                           ("internal_only", "Bara mål om intern effektivitet"),
-                           (NO_OR_INTERNAL, "Inga mål eller bara interna")))
-    return (
-        f"<p class=\"study complete\">{_esc(year)}: alla 290 kommuner räknade, i studiens "
-        "termer (Göteborgs universitet 2021):</p>"
-        "<div class=\"table-scroll\"><table class=\"breakdown study\"><thead><tr>"
-        "<th scope=\"col\"></th><th scope=\"col\">Kommuner</th><th scope=\"col\">Invånare</th>"
-        f"</tr></thead><tbody>{rows}</tbody></table></div>")
-
-
-def _ratio(ratio: Mapping[str, Any]) -> str:
-    means = ratio.get("means", {})
-    counts = ratio.get("municipalities", {})
-    value = ratio.get("ratio")
-    if value is None:
-        text = "kan inte beräknas (för få planer eller inga digitala mål på landsbygden)"
+def _density(entry: Mapping[str, Any], loc: Locale) -> str:
+    if entry["mean"] is None:
+        return EMPTY
+    if entry["interval"]:
+        detail = loc.t("bd.interval", level=_level(loc), interval=_span(entry["interval"], loc, 1))
     else:
-        interval = ratio.get("interval")
-        text = f"{_dec(value, 2)}" + (f" (95 %: {_span(interval, 2)})" if interval
-                                      else " (för få planer för intervall)")
-    detail = ", ".join(
-        f"{label}: {_dec(means[side]) if means.get(side) is not None else '–'} per 10 000 ord "
-        f"i {_int(counts.get(side, 0))} planer"
-        for side, label in (("big_cities", "storstäder och storstadsnära"),
-                            ("rural", "landsbygdskommuner")))
-    groups = "; ".join(" ".join(ratio.get("groups", {}).get(side, []))
-                       for side in ("big_cities", "rural"))
-    return (f"<p class=\"ratio\">Storstäder mot landsbygd (digitala mål per 10 000 ord): "
-            f"<strong>{_esc(text)}</strong>. <span class=\"muted\">{_esc(detail)}. Grupper: "
-            f"{_esc(groups)}.</span></p>")
+        detail = loc.t("bd.too_few", plans=loc.count(entry["municipalities"], "plan"))
+    return f'{loc.decimal(entry["mean"], 1)}<span class="exp">{detail}</span>'
 
 
-def _reference(reference: Mapping[str, Any]) -> str:
-    term = reference.get("governing_term")
-    parts = [f"Kommungrupper: {reference.get('kommungrupp', '')}",
-             f"styre: valet {reference['governing_election']} (mandatperioden {term}), "
-             "block enligt SKR:s definition 2022" if term else "styre: uppgift saknas",
-             f"skattesats {reference.get('tax_rate_year', '')} (kommun och region)",
-             f"befolkning 31 december {reference.get('population_year', '')} (SCB)"]
-    return f"<p class=\"muted reference\">{_esc('; '.join(parts))}.</p>"
+def _level(loc: Locale) -> str:
+    return loc.percent(100 * LEVEL, 0)
 
 
-def _year(year: Mapping[str, Any]) -> str:
-    breakdowns = year.get("breakdowns")
-    title = f"<h3>{_esc(year['year'])}</h3>"
-    if not breakdowns:
-        return title + ("<p class=\"muted\">Ingen fördelning i denna summary.json (skriven av "
-                        "en äldre version); kör mrp-classify run igen.</p>")
-    dimensions = breakdowns["dimensions"]
-    return (title + _reference(year.get("reference", {}))
-            + _study(year["year"], year.get("study_table", {}), breakdowns["national"])
-            + _ratio(breakdowns["big_cities_vs_rural"])
-            + "".join(_table(name, dimensions[name]) for name in DIMENSION_TITLES
-                      if name in dimensions))
+def _coverage(group: Mapping[str, Any], loc: Locale) -> str:
+    text = loc.t("bd.coverage", counted=loc.whole(group["counted"]),
+                 all=loc.whole(group["municipalities"]))
+    if group["counted"]:  # one decimal: a small municipality of a large group is not 0 %
+        text += '<span class="exp">' + loc.t(
+            "bd.coverage.inhabitants", share=loc.percent(100 * group["inhabitant_coverage"])
+        ) + "</span>"
+    return text
 
 
-def breakdowns_section(summary: Mapping[str, Any]) -> str:
-    """The breakdowns of every year in ``summary`` as one HTML section."""
-    model = summary.get("model", {})
+def _group_name(dimension: str, group: Mapping[str, Any], loc: Locale) -> str:
+    if dimension in TRANSLATED:
+        return loc.t(f"bd.{dimension}.{group['key']}")
+    return f"{esc(group['key'])} {esc(group['name'])}"
+
+
+def _columns(loc: Locale) -> list[str]:
+    return [loc.t("bd.col.group"), loc.t("bd.col.counted"),
+            *(loc.profile(name) for name in PROFILES), loc.t("bd.col.headline"),
+            loc.t("bd.col.density")]
+
+
+def _row(name: str, group: Mapping[str, Any], labels: Sequence[str], loc: Locale) -> str:
+    cells = [_cell(labels[1], _coverage(group, loc))]
+    if group["counted"]:
+        cells += [_cell(label, _figure(group["profiles"][name], "municipalities", loc), "n")
+                  for label, name in zip(labels[2:2 + len(PROFILES)], PROFILES, strict=True)]
+        cells.append(_cell(labels[-2], _figure(group[NO_OR_INTERNAL], "inhabitants", loc), "n"))
+        cells.append(_cell(labels[-1], _density(group["digital_per_10k_words"], loc), "n"))
+    else:  # nothing to count: said once, never as zeros that would read as "no goals"
+        cells.append(f'<td colspan="{len(labels) - 2}" class="muted">{loc.t("bd.no_plan")}</td>')
+    return f'<tr><th scope="row">{name}</th>{"".join(cells)}</tr>'
+
+
+def _source(dimension: str, reference: Mapping[str, Any], cutpoints: Sequence[float],
+            loc: Locale) -> str:
+    if dimension in ("huvudgrupp", "kommungrupp"):
+        return loc.t("bd.source.skr", edition=esc(reference["kommungrupp_edition"]))
+    if dimension == "bloc":
+        if not reference["governing_term"]:
+            return loc.t("bd.source.bloc_unknown", unknown=loc.t("bd.bloc.okant"))
+        return loc.t("bd.source.bloc", election=esc(reference["governing_election"]),
+                     term=esc(reference["governing_term"]))
+    q1, q2, q3 = (loc.decimal(cut, 2 if round(cut, 2) == cut else 3) for cut in cutpoints)
+    return loc.t("bd.source.tax", year=esc(reference["tax_rate_year"]),
+                 all=N_MUNICIPALITIES, q1=q1, q2=q2, q3=q3)
+
+
+def _table(title: str, source: str, rows: Sequence[tuple[str, Mapping[str, Any]]],
+           loc: Locale) -> str:
+    labels = _columns(loc)
+    swatches = ["", "", *(swatch(name) for name in PROFILES), "", ""]
+    head = "".join(f'<th scope="col">{mark}{label}</th>'
+                   for mark, label in zip(swatches, labels, strict=True))
+    body = "".join(_row(name, group, labels, loc) for name, group in rows)
+    note = f"<p class=note>{source}</p>" if source else ""
+    return (f"<h4>{title}</h4>{note}"
+            f'<div class="scroll"><table class="breakdown groups"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table></div>")
+
+
+def _study(year: int, table: Mapping[str, Any], national: Mapping[str, Any],
+           loc: Locale) -> str:
+    if not table["complete"]:
+        return "<p class=note>" + loc.t(
+            "bd.study.incomplete", year=year, counted=loc.whole(national["counted"]),
+            all=N_MUNICIPALITIES, share=loc.percent(100 * national["inhabitant_coverage"])
+        ) + "</p>"
+    labels = [loc.t("table.profile"), loc.t("table.municipalities"), loc.t("table.inhabitants")]
+    rows = "".join(
+        f'<tr><th scope="row">{swatch(key) if key in PROFILES else ""}{title}</th>'
+        + _cell(labels[1], _figure(table[key], "municipalities", loc), "n")
+        + _cell(labels[2], _figure(table[key], "inhabitants", loc), "n") + "</tr>"
+        for key, title in ((NO_DIGITAL_GOALS, loc.profile(NO_DIGITAL_GOALS)),
+                           (INTERNAL_ONLY, loc.profile(INTERNAL_ONLY)),
+                           (NO_OR_INTERNAL, loc.t("bd.no_or_internal"))))
+    head = "".join(f'<th scope="col">{label}</th>' for label in labels)
+    return (f"<p>{loc.t('bd.study.complete', year=year, all=N_MUNICIPALITIES)}</p>"
+            f'<div class="scroll"><table class="breakdown study"><thead><tr>{head}</tr>'
+            f"</thead><tbody>{rows}</tbody></table></div>")
+
+
+def _ratio(ratio: Mapping[str, Any], loc: Locale) -> str:
+    means, counts, value = ratio["means"], ratio["municipalities"], ratio["ratio"]
+    if value is not None:
+        shown = f"<strong>{loc.decimal(value, 2)}</strong> " + (
+            loc.t("bd.interval", level=_level(loc), interval=_span(ratio["interval"], loc, 2))
+            if ratio["interval"] else loc.t("bd.ratio.too_few", min=MIN_BOOTSTRAP))
+    elif means["big_cities"] is None or means["rural"] is None:
+        shown = loc.t("bd.ratio.no_plans")
+    else:  # plans on both sides, none of the rural ones with a digital goal
+        shown = loc.t("bd.ratio.no_rural_goals")
+    sides = {side: {"mean": loc.optional(means[side], 1),
+                    "plans": loc.count(counts[side], "plan"),
+                    "groups": esc(", ".join(ratio["groups"][side]))}
+             for side in ("big_cities", "rural")}
+    return "<p>" + loc.t(
+        "bd.ratio", ratio=shown, big_mean=sides["big_cities"]["mean"],
+        big_plans=sides["big_cities"]["plans"], big_groups=sides["big_cities"]["groups"],
+        rural_mean=sides["rural"]["mean"], rural_plans=sides["rural"]["plans"],
+        rural_groups=sides["rural"]["groups"]) + "</p>"
+
+
+def _year(year: Mapping[str, Any], loc: Locale) -> str:
+    breakdowns = year["breakdowns"]
+    national = breakdowns["national"]
+    tables = [_table(loc.t("bd.national"), "", [(loc.t("table.all"), national)], loc)]
+    for name in DIMENSIONS:
+        entry = breakdowns["dimensions"][name]
+        rows = [(_group_name(name, group, loc), group) for group in entry["groups"]]
+        source = _source(name, year["reference"], entry.get("cutpoints", ()), loc)
+        tables.append(_table(loc.t(f"bd.dim.{name}"), source, rows, loc))
+    return (_study(year["year"], year["study_table"], national, loc)
+            + _ratio(breakdowns["big_cities_vs_rural"], loc) + "".join(tables))
+
+
+def breakdowns_section(summary: Mapping[str, Any], loc: Locale) -> str:
+    """The breakdowns of every year in ``summary`` as one HTML section, latest year first."""
+    model = summary["model"]
     model_name = " ".join(str(model[k]) for k in ("name", "version") if model.get(k))
-    years = summary.get("years", [])
-    intro = (
-        "<p>Siffran först är kommuner (eller invånare) vars mest sannolika profil det är. "
-        "<span class=\"muted\">förv.</span> är det förväntade antalet när varje kommuns "
-        "profil vägs med sin kalibrerade säkerhet, och intervallet det som 95 % av "
-        f"dragningarna av alla profiler hamnar i ({_esc(model_name or 'modellen')}). "
-        "Intervallet täcker modellens osäkerhet om varje plan, inte ett fel som alla planer "
-        "delar, och inte kommuner som inte bearbetats. Digitala mål per 10 000 ord är "
-        "medelvärdet över planerna, med bootstrapintervall över kommunerna.</p>")
-    body = "".join(_year(year) for year in years) or "<p>Inga profiler.</p>"
-    return (f"<section class=\"breakdowns\" id=\"breakdowns\"><h2>Fördelningar per grupp</h2>"
-            f"{intro}{body}</section>")
+    intro = loc.t("bd.intro", model=esc(model_name or loc.t("model.unnamed")), level=_level(loc),
+                  min=MIN_BOOTSTRAP)
+    parts = [f'<section id="breakdowns"><h2>{loc.t("bd.heading")}</h2>']
+    years = sorted(summary["years"], key=lambda entry: entry["year"], reverse=True)
+    if not years:
+        return "".join([*parts, f"<p>{loc.t('bd.none')}</p></section>"])
+    parts.append(f"<p class=note>{intro}</p><h3>{esc(years[0]['year'])}</h3>"
+                 + _year(years[0], loc))
+    for year in years[1:]:
+        counted = loc.count(year["breakdowns"]["national"]["counted"], "municipality")
+        parts.append(f"<details class=year><summary><h3>{esc(year['year'])}</h3> "
+                     f"{loc.t('bd.earlier', counted=counted)}</summary>{_year(year, loc)}"
+                     "</details>")
+    parts.append("</section>")
+    return "".join(parts)

@@ -13,6 +13,7 @@ SV: dict[str, str] = {
     "page.title": "Digitaliseringsmål i MRP",
     "h1": "Digitaliseringsmål i kommunernas mål- och resursplaner",
     "nav.summary": "Sammanfattning",
+    "nav.breakdowns": "Fördelningar",
     "nav.municipalities": "Kommuner",
     "nav.evidence": "Underlag",
     "nav.documents": "Dokument",
@@ -148,6 +149,73 @@ SV: dict[str, str] = {
     "doc.pages": "Sidor",
     "doc.paragraphs": "Stycken",
     "doc.extraction": "Textutvinning",
+    # the breakdowns (report_breakdowns)
+    "bd.heading": "Fördelningar per grupp",
+    "bd.none": "Ingen profil att fördela.",
+    "bd.intro": "Per grupp: hur många av gruppens kommuner som har en läsbar plan, och "
+                "kommunerna per profil. Den första siffran räknar kommunerna (eller invånarna) "
+                "vars mest sannolika profil det är. Under den står det <em>förväntade</em> "
+                "antalet, när varje kommun räknas med modellens sannolikhet för varje profil "
+                "({model}), och inom parentes det intervall som {level} av dragningarna av "
+                "alla kommuners profiler hamnar i. Intervallet täcker modellens osäkerhet om "
+                "varje plan för sig, inte ett fel som alla planer delar, och aldrig kommuner "
+                "som inte behandlats; ett förväntat värde som består av många små "
+                "sannolikheter kan hamna utanför det. Stycken per 10\u00a0000 ord är "
+                "medelvärdet över gruppens planer (varje plan väger lika, till skillnad från "
+                "diagrammet ovan), med ett bootstrapintervall över kommunerna när gruppen har "
+                "minst {min} planer.",
+    "bd.earlier": "(med läsbar plan: {counted})",
+    "bd.study.complete": "{year} har alla {all} kommuner en läsbar plan. I studiens termer "
+                         "(Göteborgs universitet 2021):",
+    "bd.study.incomplete": "{year} har bara {counted} av {all} kommuner en läsbar plan "
+                           "({share} av invånarna). Studiens nationella siffror kräver alla "
+                           "{all} och visas därför inte; tabellerna nedan gäller bara "
+                           "kommunerna med en läsbar plan.",
+    "bd.no_or_internal": "Inga mål eller endast intern effektivisering",
+    "bd.ratio": "<strong>Storstäder mot landsbygd:</strong> {ratio}. Stycken med "
+                "digitaliseringsmål per 10\u00a0000 ord, medel per plan: {big_mean} i "
+                "storstäderna och de storstadsnära kommunerna ({big_plans}; {big_groups}), "
+                "{rural_mean} i landsbygdskommunerna ({rural_plans}; {rural_groups}).",
+    "bd.ratio.too_few": "(för få planer för ett intervall: det kräver minst {min} på varje "
+                        "sida)",
+    "bd.ratio.no_plans": "kan inte beräknas, ingen plan på ena sidan",
+    "bd.ratio.no_rural_goals": "kan inte beräknas, inget stycke med digitaliseringsmål i "
+                               "landsbygdskommunernas planer",
+    "bd.expected": "förv. {value} <span class=nw>({interval})</span>",
+    "bd.interval": "<span class=nw>({level}: {interval})</span>",
+    "bd.unbounded": "obegränsat",
+    "bd.too_few": "({plans}, inget intervall)",
+    "bd.no_plan": "ingen läsbar plan",
+    "bd.coverage": "{counted} av {all}",
+    "bd.coverage.inhabitants": "{share} av invånarna",
+    "bd.national": "Hela landet",
+    "bd.col.group": "Grupp",
+    "bd.col.counted": "Kommuner med läsbar plan",
+    "bd.col.headline": "Invånare utan mål eller med endast intern effektivisering",
+    "bd.col.density": "Stycken med digitaliserings&shy;mål per 10\u00a0000 ord",
+    "bd.dim.huvudgrupp": "SKR:s huvudgrupper",
+    "bd.dim.kommungrupp": "SKR:s kommungrupper",
+    "bd.dim.bloc": "Styre",
+    "bd.dim.tax_quartile": "Skattesats",
+    "bd.source.skr": "SKR:s kommungruppsindelning {edition}.",
+    "bd.source.bloc": "Partierna som styr efter valet {election} (mandatperioden {term}), i "
+                      "block enligt SKR:s definition från 2022 (MP räknas till vänster).",
+    "bd.source.bloc_unknown": "Styret är inte känt för planår före 2015: alla kommuner räknas "
+                              "som ”{unknown}”.",
+    "bd.source.tax": "Kommunal- och regionskatt {year} (Skatteverket) för alla planår, i "
+                     "fjärdedelar av alla {all} kommuner med gränserna {q1}, {q2} och "
+                     "{q3}\u00a0%.",
+    "bd.bloc.borgerligt": "Borgerligt styre (M, C, L, KD)",
+    "bd.bloc.borgerligt_SD": "Borgerligt styre med SD",
+    "bd.bloc.blockoverskridande": "Blocköverskridande styre",
+    "bd.bloc.vanster": "Vänsterstyre (S, V, MP)",
+    "bd.bloc.SD_ovrigt": "SD och övriga",
+    "bd.bloc.lokalt_ovrigt": "Lokala partier och övriga",
+    "bd.bloc.okant": "Uppgift saknas",
+    "bd.tax_quartile.Q1": "Q1, lägst",
+    "bd.tax_quartile.Q2": "Q2, näst lägst",
+    "bd.tax_quartile.Q3": "Q3, näst högst",
+    "bd.tax_quartile.Q4": "Q4, högst",
     # names
     "profile.no_digital_goals": "Inga digitaliseringsmål",
     "profile.internal_only": "Endast intern effektivisering",
@@ -161,12 +229,15 @@ SV: dict[str, str] = {
     "municipality.other": "kommuner",
     "row.one": "rad",
     "row.other": "rader",
+    "plan.one": "plan",
+    "plan.other": "planer",
 }
 
 EN: dict[str, str] = {
     "page.title": "MRP digitalisation goals",
     "h1": "Digitalisation goals in Swedish municipalities' mål- och resursplaner",
     "nav.summary": "Summary",
+    "nav.breakdowns": "Breakdowns",
     "nav.municipalities": "Municipalities",
     "nav.evidence": "Evidence",
     "nav.documents": "Documents",
@@ -296,6 +367,72 @@ EN: dict[str, str] = {
     "doc.pages": "Pages",
     "doc.paragraphs": "Paragraphs",
     "doc.extraction": "Text extraction",
+    "bd.heading": "Breakdowns by group",
+    "bd.none": "No profile to break down.",
+    "bd.intro": "Per group: how many of the group's municipalities have a readable plan, and "
+                "the municipalities by profile. The first figure counts the municipalities "
+                "(or inhabitants) whose most probable profile it is. Below it is the "
+                "<em>expected</em> number, counting each municipality with the model's "
+                "probability of each profile ({model}), and in brackets the interval that "
+                "{level} of the draws of every municipality's profile fall in. The interval "
+                "covers the model's doubt about each plan on its own, not an error all plans "
+                "share, and never municipalities that were not processed; an expectation made "
+                "of many small chances can fall outside it. Paragraphs per 10,000\u00a0words "
+                "are the mean over the group's plans (each plan weighs the same, unlike the "
+                "chart above), with a bootstrap interval over municipalities where the group "
+                "has at least {min} plans.",
+    "bd.earlier": "(with a readable plan: {counted})",
+    "bd.study.complete": "In {year} all {all} municipalities have a readable plan. In the "
+                         "terms of the study (University of Gothenburg, 2021):",
+    "bd.study.incomplete": "In {year} only {counted} of {all} municipalities have a readable "
+                           "plan ({share} of inhabitants). The study's national figures need "
+                           "all {all}, so none are shown; the tables below cover the "
+                           "municipalities with a readable plan only.",
+    "bd.no_or_internal": "No goals or internal efficiency only",
+    "bd.ratio": "<strong>Big cities against rural municipalities:</strong> {ratio}. "
+                "Digital-goal paragraphs per 10,000\u00a0words, mean per plan: {big_mean} in "
+                "the big cities and the municipalities near them ({big_plans}; {big_groups}), "
+                "{rural_mean} in the rural municipalities ({rural_plans}; {rural_groups}).",
+    "bd.ratio.too_few": "(too few plans for an interval: it needs at least {min} on each "
+                        "side)",
+    "bd.ratio.no_plans": "cannot be computed, no plan on one side",
+    "bd.ratio.no_rural_goals": "cannot be computed, no digital-goal paragraph in the rural "
+                               "municipalities' plans",
+    "bd.expected": "exp. {value} <span class=nw>({interval})</span>",
+    "bd.interval": "<span class=nw>({level}: {interval})</span>",
+    "bd.unbounded": "unbounded",
+    "bd.too_few": "({plans}, no interval)",
+    "bd.no_plan": "no readable plan",
+    "bd.coverage": "{counted} of {all}",
+    "bd.coverage.inhabitants": "{share} of inhabitants",
+    "bd.national": "All of Sweden",
+    "bd.col.group": "Group",
+    "bd.col.counted": "Municipalities with a readable plan",
+    "bd.col.headline": "Inhabitants with no goals or internal efficiency only",
+    "bd.col.density": "Digital-goal paragraphs per 10,000\u00a0words",
+    "bd.dim.huvudgrupp": "SKR main groups",
+    "bd.dim.kommungrupp": "SKR kommungrupper",
+    "bd.dim.bloc": "Governing bloc",
+    "bd.dim.tax_quartile": "Tax rate",
+    "bd.source.skr": "SKR's kommungruppsindelning {edition}; the groups' names are SKR's.",
+    "bd.source.bloc": "The parties governing after the {election} election (term {term}), in "
+                      "blocs by SKR's 2022 definition (MP counts with the left).",
+    "bd.source.bloc_unknown": "Who governs is not known for plan years before 2015: every "
+                              "municipality counts as “{unknown}”.",
+    "bd.source.tax": "Municipal plus regional tax rate {year} (Skatteverket) for every plan "
+                     "year, in quarters of all {all} municipalities cut at {q1}, {q2} and "
+                     "{q3}%.",
+    "bd.bloc.borgerligt": "Centre-right (M, C, L, KD)",
+    "bd.bloc.borgerligt_SD": "Centre-right with SD",
+    "bd.bloc.blockoverskridande": "Across the blocs",
+    "bd.bloc.vanster": "Left (S, V, MP)",
+    "bd.bloc.SD_ovrigt": "SD and others",
+    "bd.bloc.lokalt_ovrigt": "Local parties and others",
+    "bd.bloc.okant": "Not known",
+    "bd.tax_quartile.Q1": "Q1, lowest",
+    "bd.tax_quartile.Q2": "Q2, second lowest",
+    "bd.tax_quartile.Q3": "Q3, second highest",
+    "bd.tax_quartile.Q4": "Q4, highest",
     "profile.no_digital_goals": "No digitalisation goals",
     "profile.internal_only": "Internal efficiency only",
     "profile.citizen_facing": "Citizen-facing goals",
@@ -308,6 +445,8 @@ EN: dict[str, str] = {
     "municipality.other": "municipalities",
     "row.one": "row",
     "row.other": "rows",
+    "plan.one": "plan",
+    "plan.other": "plans",
 }
 
 TEXTS = {"sv": SV, "en": EN}

@@ -28,6 +28,7 @@ from mrp_classify.cli import app
 from mrp_classify.inference import run as run_module
 from mrp_classify.inference.model import ModelInput
 from mrp_classify.inference.report_breakdowns import breakdowns_section
+from mrp_classify.inference.report_format import Locale, esc
 from mrp_classify.inference.run import run
 
 DATA = Path(run_module.__file__).parent / "data"
@@ -517,18 +518,61 @@ class _Tags(html.parser.HTMLParser):
         assert self.open and self.open.pop() == tag, tag
 
 
-def test_the_breakdowns_section_renders_the_national_summary(national: National) -> None:
+@pytest.mark.parametrize("lang", ["sv", "en"])
+def test_the_breakdowns_section_renders_the_national_summary(national: National,
+                                                             lang: str) -> None:
     summary = national.summary(2021)
-    page = breakdowns_section(summary)
+    loc = Locale(lang)
+    page = breakdowns_section(summary, loc)
     parser = _Tags()
     parser.feed(page)
     assert parser.open == [] and "script" not in parser.seen and "style" not in parser.seen
-    assert page.startswith('<section class="breakdowns"') and "http" not in page
-    assert "alla 290 kommuner räknade" in page and "Pendlingskommun nära storstad" in page
-    ratio = summary["years"][0]["breakdowns"]["big_cities_vs_rural"]["ratio"]
-    assert f"{ratio:.2f}".replace(".", ",") in page
+    assert page.startswith('<section id="breakdowns">') and "http" not in page
+    assert "{" not in page  # every template filled
+    (year,) = summary["years"]
+    breakdowns = year["breakdowns"]
+
+    # All 290 counted: the study's table, its hard counts the generated 41, 58 and 99.
+    assert loc.t("bd.study.complete", year=2021, all=290) in page
+    study = page[page.index('<table class="breakdown study">'):]
+    study = study[:study.index("</table>")]
+    for key, count in ((NO, 41), (INTERNAL, 58), ("no_or_internal_only", 99)):
+        figures = year["study_table"][key]
+        assert figures["municipalities"] == count
+        expected = loc.t("bd.expected", value=loc.decimal(figures["expected_municipalities"], 1),
+                         interval="–".join(map(loc.whole, figures["municipalities_interval"])))
+        assert f'{count}<span class="exp">{expected}</span>' in study
+        assert f"{loc.whole(figures['inhabitants'])}<span" in study
+
+    ratio = breakdowns["big_cities_vs_rural"]
+    interval = "–".join(loc.decimal(x, 2) for x in ratio["interval"])
+    assert f"<strong>{loc.decimal(ratio['ratio'], 2)}</strong> " in page
+    assert interval in page
+
+    # A row per group, each with its coverage: SKR's names as they are, blocs and tax
+    # quartiles in the page's language; and the reference data of the plan year.
+    counted = loc.t("bd.col.counted")
+    for dimension, entry in breakdowns["dimensions"].items():
+        for group in entry["groups"]:
+            name = (f"{group['key']} {group['name']}" if dimension in ("kommungrupp", "huvudgrupp")
+                    else loc.t(f"bd.{dimension}.{group['key']}"))
+            coverage = loc.t("bd.coverage", counted=group["counted"], all=group["municipalities"])
+            assert f'<tr><th scope="row">{esc(name)}</th><td data-label="{counted}">{coverage}' in page
+    assert "Pendlingskommun nära storstad" in page
+    if lang == "sv":
+        assert "Borgerligt styre (M, C, L, KD)" in page and "Q1, lägst" in page
+        assert "SKR:s kommungruppsindelning 2017" in page
+        assert "efter valet 2018 (mandatperioden 2018–2022)" in page
+        assert "gränserna 32,70, 33,595 och 34,13\u00a0%" in page
+        assert "290 av 290" in page
+    else:
+        assert "Centre-right (M, C, L, KD)" in page and "Borgerligt" not in page
+        assert "SKR's kommungruppsindelning 2017" in page
+        assert "after the 2018 election (term 2018–2022)" in page
+        assert "cut at 32.70, 33.595 and 34.13%" in page
+        assert "290 of 290" in page and "Inga digitaliseringsmål" not in page
 
     hostile = json.loads(json.dumps(summary, ensure_ascii=False).replace(
         "Pendlingskommun nära storstad", "<script>alert(1)</script>"))
-    page = breakdowns_section(hostile)
+    page = breakdowns_section(hostile, loc)
     assert "<script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page

@@ -21,6 +21,7 @@ from mrp_classify.inference.aggregate import (
     aggregate,
 )
 from mrp_classify.inference.municipalities import municipalities
+from mrp_classify.inference.reference import BLOCS, QUARTILES
 from mrp_classify.inference.report import MAX_EVIDENCE_CHARS, run_date, write_report
 from mrp_classify.inference.report_format import COLOURS, MISSING, NBSP, Locale
 from mrp_classify.inference.report_text import TEXTS
@@ -195,7 +196,8 @@ def test_swedish_by_default(report: str) -> None:
     # Stockholm's population with a no-break space between thousands, shares with a comma.
     assert f"<td class=n>995{NBSP}574</td><td class=n>50,0{NBSP}%</td>" in report
     assert "säkerhet 0,90" in report
-    assert not re.search(r"\d,\d{3}\b", report.replace("0,90", ""))  # no English grouping
+    # No English grouping (33,595 %: the tax quartiles' middle cut point, a decimal).
+    assert not re.search(r"\d,\d{3}\b", report.replace("0,90", "").replace("33,595", ""))
 
 
 def test_english_on_request(english: str) -> None:
@@ -208,6 +210,9 @@ def test_english_on_request(english: str) -> None:
 
 def test_every_language_has_every_string() -> None:
     assert TEXTS["sv"].keys() == TEXTS["en"].keys()
+    # The breakdowns name blocs and tax quartiles by their keys in summary.json.
+    assert {f"bd.bloc.{key}" for key in BLOCS} | {f"bd.tax_quartile.{q}" for q in QUARTILES} \
+        <= TEXTS["sv"].keys()
     with pytest.raises(MrpError, match="--lang fr: choose one of sv, en"):
         Locale("fr")
 
@@ -223,8 +228,9 @@ def test_numbers_and_plurals() -> None:
 
 def test_no_wrong_plural(report: str, english: str) -> None:
     assert f"1{NBSP}kommun<" in report  # the rate chart's Kiruna group
-    assert not re.search(rf"\b1{NBSP}kommuner\b", report)
-    assert not re.search(rf"\b1{NBSP}municipalities\b", english)
+    assert f"(1{NBSP}plan, inget intervall)" in report  # the breakdowns' C6 Mindre stad/tätort
+    assert not re.search(rf"\b1{NBSP}(?:kommuner|planer)\b", report)
+    assert not re.search(rf"\b1{NBSP}(?:municipalities|plans)\b", english)
 
 
 def test_one_denominator_for_every_share(report: str) -> None:
@@ -263,6 +269,60 @@ def test_charts_count_processed_municipalities_only(report: str) -> None:
     assert "ingen kommun behandlad" in chart
     assert "Totalt har 4 av 290 kommuner en profil." in report
     assert "<svg class=\"chart" not in report  # HTML, so the text keeps its size on a phone
+
+
+def test_breakdowns_after_the_summary_in_the_pages_language(report: str, english: str
+                                                            ) -> None:
+    for page, loc in ((report, SV), (english, EN)):
+        assert f'<nav><a href="#summary">{loc.t("nav.summary")}</a><a href="#breakdowns">' in page
+        assert (page.index('<section id="summary">') < page.index('<section id="breakdowns">')
+                < page.index('<section id="municipalities">'))
+        assert "{" not in section(page, '<section id="breakdowns">', "</section>")
+    swedish = section(report, '<section id="breakdowns">', "</section>")
+    english = section(english, '<section id="breakdowns">', "</section>")
+    assert "2025 har bara 4 av 290 kommuner en läsbar plan" in swedish
+    assert "In 2025 only 4 of 290 municipalities have a readable plan" in english
+    assert "Studiens nationella siffror kräver alla 290" in swedish and "breakdown study" not in swedish
+    assert "kan inte beräknas, ingen plan på ena sidan" in swedish  # no plan in C8 or C9
+    assert "cannot be computed, no plan on one side" in english
+
+    # A1 Storstäder, all three processed: Stockholm citizen-facing, Göteborg and Malmö
+    # internal only, each under its column's name (the phone's cards show it).
+    a1 = section(swedish, '<th scope="row">A1 Storstäder</th>', "</tr>")
+    assert f'<td data-label="Kommuner med läsbar plan">3 av 3<span class="exp">100,0{NBSP}% av ' \
+           "invånarna</span></td>" in a1
+    assert '<td data-label="Endast intern effektivisering" class="n">2<span class="exp">förv. ' in a1
+    assert '<td data-label="Medborgarinriktade mål" class="n">1<span class="exp">förv. ' in a1
+    assert f"(3{NBSP}planer, inget intervall)" in a1
+    a1 = section(english, '<th scope="row">A1 Storstäder</th>', "</tr>")
+    assert '<td data-label="Internal efficiency only" class="n">2<span class="exp">exp. ' in a1
+    assert f"(3{NBSP}plans, no interval)" in a1
+    # A group without a plan says so once, never as zeros.
+    assert ('<th scope="row">A2 Pendlingskommun nära storstad</th><td data-label="Kommuner med '
+            'läsbar plan">0 av 43</td><td colspan="5" class="muted">ingen läsbar plan</td></tr>'
+            ) in swedish
+    # Blocs and quartiles in the page's language; SKR's names as SKR writes them.
+    assert "Vänsterstyre (S, V, MP)" in swedish and "Q4, högst" in swedish
+    assert "Left (S, V, MP)" in english and "Q4, highest" in english
+    assert "Vänsterstyre" not in english and "fjärdedel" not in english
+    assert "C6 Mindre stad/tätort" in english
+
+
+def test_breakdown_group_names_are_escaped(tmp_path: Path) -> None:
+    out = write_output(tmp_path, standard_docs())
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    # SKR's names are shown as they are; blocs and quartiles by their names in report_text.
+    for dimension in ("kommungrupp", "huvudgrupp"):
+        for group in summary["years"][0]["breakdowns"]["dimensions"][dimension]["groups"]:
+            group["key"], group["name"] = HOSTILE, HOSTILE
+    summary["years"][0]["breakdowns"]["big_cities_vs_rural"]["groups"]["rural"] = [HOSTILE]
+    for lang in ("sv", "en"):
+        page = write_report(out, summary, lang=lang)
+        breakdowns = section(page.read_text(encoding="utf-8"), '<section id="breakdowns">',
+                             "</section>")
+        assert "<script" not in breakdowns and "<b>" not in breakdowns
+        assert "&lt;script&gt;alert(&#x27;x&#x27;)&lt;/script&gt; &amp; &lt;b&gt;fet&lt;/b&gt;" \
+            in breakdowns
 
 
 def test_run_date_tool_and_model_versions(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -369,7 +429,12 @@ def test_size_stays_small_for_all_municipalities(tmp_path: Path) -> None:
     ]
     page = write_report(write_output(tmp_path, docs)).read_bytes()
     assert len(page) < 1_500_000
-    assert "Alla kommuner har behandlats." in page.decode("utf-8")
+    text = page.decode("utf-8")
+    assert "Alla kommuner har behandlats." in text
+    # Every plan has a citizen-facing goal: the study's table says none have no goals.
+    study = section(text, '<table class="breakdown study">', "</table>")
+    assert "2025 har alla 290 kommuner en läsbar plan." in text
+    assert f'{SV.profile("no_digital_goals")}</th><td data-label="Kommuner" class="n">0<' in study
 
 
 def test_long_evidence_is_shortened(tmp_path: Path) -> None:
@@ -387,6 +452,10 @@ def test_several_years_latest_first(tmp_path: Path) -> None:
     assert page.index("Sammanfattning 2025") < page.index("Sammanfattning 2024")
     assert "Tidigare år (2024)" in page
     assert f"(behandlade: 1{NBSP}kommun)" in page
+    # The breakdowns too: the latest year open, the earlier folded.
+    breakdowns = section(page, '<section id="breakdowns">', "</section>")
+    assert breakdowns.index("<h3>2025</h3>") < breakdowns.index(
+        f"<details class=year><summary><h3>2024</h3> (med läsbar plan: 1{NBSP}kommun)</summary>")
     assert 'id="ev-0180-2024"' in page and 'id="ev-0180-2025"' in page
     assert page.count('<svg viewBox="0 0 ') == 2  # one map per year, sharing the outlines
     assert page.count('<path id="k0180"') == 1
@@ -396,6 +465,8 @@ def test_no_profiles_at_all(tmp_path: Path) -> None:
     out = write_output(tmp_path, [], failed=True, unresolved=False)
     page = write_report(out).read_text(encoding="utf-8")
     assert "Ingen kommunprofil kunde tas fram" in page
+    assert '<section id="breakdowns"><h2>Fördelningar per grupp</h2><p>Ingen profil att ' \
+           "fördela.</p></section>" in page
     assert "Dokument som inte kunde läsas: 1." in page
 
 

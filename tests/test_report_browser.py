@@ -36,6 +36,7 @@ pytestmark = pytest.mark.slow
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOT_DIR = Path("/tmp/report-shots")
 SMALL_PHONE, PHONE, DESKTOP = 360, 390, 1280
+CARDS_UP_TO = 1100  # report.css: narrower than this, breakdown rows are cards
 MIN_TEXT_PX = 11
 MAX_SHOT_HEIGHT = 16_000
 CREATED = "2025-03-14T09:30:00+01:00"
@@ -85,6 +86,33 @@ MEASURE = """(function (width) {
       r.minFont = size; r.minFontAt = el.tagName + " " + node.textContent.trim().slice(0, 40);
     }
   }
+  // The breakdowns' tables (those laid out: not in a closed <details>): whether they fit
+  // their box without scrolling, how their rows are laid out (cards are grids), what sticks
+  // out of a cell, and the column names the cards show, which the text walk cannot see.
+  r.breakdownTables = 0; r.breakdownWide = []; r.breakdownRows = {}; r.outOfCell = [];
+  r.unlabelled = 0; r.minLabelFont = 1e9;
+  document.querySelectorAll("#breakdowns table.breakdown").forEach(function (table) {
+    if (table.closest("details:not([open])")) { return; }
+    r.breakdownTables += 1;
+    var box = table.closest(".scroll");
+    if (box.scrollWidth > box.clientWidth + 0.5) {
+      r.breakdownWide.push(table.className + " " + box.scrollWidth + ">" + box.clientWidth);
+    }
+    var rowDisplay = getComputedStyle(table.tBodies[0].rows[0]).display;
+    r.breakdownRows[rowDisplay] = true;
+    table.querySelectorAll("td").forEach(function (td) {
+      var right = td.getBoundingClientRect().right;
+      td.querySelectorAll("*").forEach(function (el) {
+        if (el.getBoundingClientRect().right > right + 0.5 && r.outOfCell.length < 8) {
+          r.outOfCell.push(el.textContent.slice(0, 40));
+        }
+      });
+      if (rowDisplay !== "grid" || !td.hasAttribute("data-label")) { return; }
+      var label = getComputedStyle(td, "::before");
+      if (label.content === "none" || label.content === '""') { r.unlabelled += 1; }
+      r.minLabelFont = Math.min(r.minLabelFont, parseFloat(label.fontSize));
+    });
+  });
   r.pageHeight = Math.max(root.scrollHeight, document.body.scrollHeight);
   return JSON.stringify(r);
 })"""
@@ -285,21 +313,23 @@ def _error(event: dict[str, Any]) -> str:
     return ""
 
 
-def low_coverage_report(out: Path) -> Path:
-    """The report tests' run: 4 of 290 municipalities, a failed and an unmatched document."""
-    return write_report(write_output(out, standard_docs(), scanned="2584"), created=CREATED)
+def low_coverage_report(out: Path, lang: str) -> Path:
+    """The report tests' run: 4 of 290 municipalities, a failed and an unmatched document;
+    most breakdown groups without a plan."""
+    return write_report(write_output(out, standard_docs(), scanned="2584"), lang=lang,
+                        created=CREATED)
 
 
-def full_coverage_report(out: Path) -> Path:
-    """Every municipality, two years, in English."""
+def full_coverage_report(out: Path, lang: str) -> Path:
+    """Every municipality, two years: the study's table, and intervals in every group."""
     plans = ([NONE] * 30, [NONE] * 30 + [INTERNAL] * 2, [NONE] * 30 + [CITIZEN, INTERNAL])
     docs = [document(code, year, plans[(index + year) % 3])
             for index, code in enumerate(sorted(municipalities()))
             for year in (2024, 2025)]
-    return write_report(write_output(out, docs), lang="en", created=CREATED)
+    return write_report(write_output(out, docs), lang=lang, created=CREATED)
 
 
-def check(result: dict[str, Any], width: int, lang: str) -> None:
+def check(result: dict[str, Any], width: int, lang: str, breakdown_tables: int) -> None:
     assert result["lang"] == lang
     assert result["errors"] == []
     assert result["requests"] == []
@@ -313,14 +343,25 @@ def check(result: dict[str, Any], width: int, lang: str) -> None:
     assert result["clicked"], "no municipality on the map to click"
     assert (result["openBefore"], result["openAfter"]) == (False, True)
     assert result["hash"] == f"#{result['clicked']}"
+    # The breakdowns: the study's table (all 290 counted) and five group tables, which fit
+    # without scrolling: cards that name their columns below CARDS_UP_TO, else tables.
+    assert result["breakdownTables"] == breakdown_tables
+    assert result["breakdownWide"] == []
+    assert result["outOfCell"] == []
+    assert result["breakdownRows"] == {"grid" if width <= CARDS_UP_TO else "table-row": True}
+    if width <= CARDS_UP_TO:
+        assert result["unlabelled"] == 0
+        assert result["minLabelFont"] >= MIN_TEXT_PX
 
 
-@pytest.mark.parametrize("width", [SMALL_PHONE, PHONE, DESKTOP])
-def test_low_coverage_report(chromium: Chromium, tmp_path: Path, width: int) -> None:
-    page = low_coverage_report(tmp_path / "out")
-    check(look(chromium, page, width, f"report-sv-{width}.png"), width, "sv")
+@pytest.mark.parametrize(("lang", "width"), [("sv", SMALL_PHONE), ("sv", PHONE), ("sv", DESKTOP),
+                                           ("en", SMALL_PHONE)])
+def test_low_coverage_report(chromium: Chromium, tmp_path: Path, lang: str, width: int) -> None:
+    page = low_coverage_report(tmp_path / "out", lang)
+    check(look(chromium, page, width, f"report-{lang}-{width}.png"), width, lang, 5)
 
 
-def test_full_coverage_english_report_on_a_phone(chromium: Chromium, tmp_path: Path) -> None:
-    page = full_coverage_report(tmp_path / "out")
-    check(look(chromium, page, PHONE, f"report-en-{PHONE}.png"), PHONE, "en")
+@pytest.mark.parametrize(("lang", "width"), [("en", PHONE), ("sv", SMALL_PHONE), ("en", DESKTOP)])
+def test_full_coverage_report(chromium: Chromium, tmp_path: Path, lang: str, width: int) -> None:
+    page = full_coverage_report(tmp_path / "out", lang)
+    check(look(chromium, page, width, f"report-full-{lang}-{width}.png"), width, lang, 6)
