@@ -229,3 +229,28 @@ def test_training_with_cascade_true_ships_the_stage(
     assert folder.meta.cascade["training"]["units"] == folder.meta.training_data["split"][
         "train"]["paragraphs"]
     assert Cascade.from_folder(folder) is not None
+
+
+@pytest.mark.slow
+def test_a_cascaded_run_imports_neither_scikit_learn_nor_torch(
+        tiny_model: Path, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    from mrp_classify.training.cascade import fit_cascade
+
+    records = fixture_records(30)
+    cascade = fit_cascade([r["text"] for r in records], [r["label"] != "none" for r in records])
+    cascaded = ModelFolder.load(tiny_model).with_files(**cascade.files()).with_meta(
+        cascade={"file": CASCADE_FILE, "threshold": 0.5}).save(tmp_path / "cascaded")
+    docs = write_documents(tmp_path / "docs")
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from mrp_classify.inference.run import run\n"
+        f"run([Path({str(docs)!r})], Path({str(tmp_path / 'out')!r}), "
+        f"Path({str(cascaded)!r}), quiet=True)\n"
+        "for name in ('sklearn', 'scipy', 'torch'):\n"
+        "    assert name not in sys.modules, f'{name} was imported'\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, cwd=tmp_path)
