@@ -1,6 +1,6 @@
 """The cascade's first stage: speed of ``mrp-classify run`` with and without it, and what it costs.
 
-    python benchmarks/bench_cascade.py                      # about 10 min on 2 cores
+    python benchmarks/bench_cascade.py                      # about 6 min on 2 cores
     python benchmarks/bench_cascade.py --model models/NAME/vN --dev DOCSET --test DOCSET
 
 On the development and the locked test document sets (``mrp-classify docset build``;

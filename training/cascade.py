@@ -48,6 +48,7 @@ from mrp_classify.inference.model_folder import CARD_FILE, CONFIG_FILE, InputFor
 from mrp_classify.labelset import Record, Schema, data_hash
 from mrp_classify.registry import next_version
 from mrp_classify.training.config import TrainConfig, load_config
+from mrp_classify.workspace import config_in_workspace
 
 log = logging.getLogger(__name__)
 
@@ -259,7 +260,8 @@ def add_cascade(model_dir: Path, dev: Sequence[Path], models_root: Path,
     if not config_file.is_file():
         raise MrpError(f"{config_file}: not found; pass --config with the training config "
                        "whose data the cascade should be fitted on")
-    config = load_config(config_file)
+    # Its data folders (labels/, labels/documents/...) are the workspace's, as in training.
+    config = config_in_workspace(load_config(config_file), given=())
     version = _next_version(models_root, source.meta.name, source.meta.version)
     folder = with_cascade(source.with_meta(version=version), training_units(config), dev, test,
                           target, config.seed, threads, str(config_file))
