@@ -68,6 +68,11 @@ class ProfileDecision:
     review_threshold: float = 0.8
     # (raw confidence, share of profiles right), increasing in both; empty: no mapping.
     calibration: tuple[tuple[float, float], ...] = ()
+    # The same per predicted profile: the raw confidence of "no goals" (one minus the best
+    # digital probability) and of "citizen-facing" (the best citizen probability) are not
+    # on one scale, so one mapping for all would be wrong for each. Falls back to
+    # ``calibration`` for a profile it lacks.
+    by_profile: Mapping[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not 0 < self.unit_threshold < 1:
@@ -80,18 +85,22 @@ class ProfileDecision:
             return NONE
         return CITIZEN if probabilities[CITIZEN] >= probabilities[INTERNAL] else INTERNAL
 
-    def calibrate(self, raw: float) -> float:
-        if not self.calibration:
+    def calibrate(self, raw: float, profile: str | None = None) -> float:
+        points = self.by_profile.get(profile, self.calibration) if profile else \
+            self.calibration
+        if not points:
             return raw
-        xs, ys = zip(*self.calibration, strict=True)
+        xs, ys = zip(*points, strict=True)
         return float(np.interp(raw, xs, ys))
 
     def to_json(self) -> dict[str, Any]:
         return {"unit_threshold": self.unit_threshold,
                 "review_threshold": self.review_threshold,
                 "calibration": [list(point) for point in self.calibration],
+                "calibration_by_profile": {profile: [list(point) for point in points]
+                                           for profile, points in self.by_profile.items()},
                 "method": "strongest unit; confidence mapped by isotonic regression fitted on "
-                          "validation documents"}
+                          "validation documents, per predicted profile"}
 
     @classmethod
     def from_json(cls, raw: Mapping[str, Any]) -> ProfileDecision:
@@ -99,7 +108,13 @@ class ProfileDecision:
             return cls()
         return cls(float(raw.get("unit_threshold", 0.5)),
                    float(raw.get("review_threshold", 0.8)),
-                   tuple((float(x), float(y)) for x, y in raw.get("calibration", [])))
+                   _points(raw.get("calibration", [])),
+                   {str(profile): _points(points)
+                    for profile, points in raw.get("calibration_by_profile", {}).items()})
+
+
+def _points(raw: Sequence[Sequence[float]]) -> tuple[tuple[float, float], ...]:
+    return tuple((float(x), float(y)) for x, y in raw)
 
 
 DEFAULT_DECISION = ProfileDecision()
@@ -305,7 +320,7 @@ def build_profile(municipality: Municipality, year: int,
     profile = profile_from_labels(label for label, n in counts.items() if n)
     best_digital, best_citizen = profile_strength(p.probabilities for p in units.values())
     raw = raw_confidences(best_digital, best_citizen)
-    confidence = decision.calibrate(raw[profile])
+    confidence = decision.calibrate(raw[profile], profile)
     flags = tuple(f"{d.file}: {d.health_flag}" for d in counted if d.health_flag)
     return MunicipalityProfile(
         municipality=municipality, year=year, profile=profile, confidence=confidence,

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from mrp_classify.inference.ingest import Limits
 from mrp_classify.inference.model import Classifier
 from mrp_classify.paths import REPO_ROOT, default_model_dir
 
@@ -59,8 +61,14 @@ def test_bundled_model_folder_is_complete_and_small(bundled: Path) -> None:
     assert size <= 60 * 1024 * 1024
     info = json.loads((bundled / "model.json").read_text(encoding="utf-8"))
     assert info["labels"] == ["none", "internal_efficiency", "citizen_facing"]
-    assert info["text_prefix"] == "passage: "
+    assert info["input_format"]["text_prefix"] == "passage: "
     assert info["export"]["pruning"]["applied"]
+    # The int8 scheme that computes the same integers on every CPU (docs/int8.md).
+    quantization = info["export"]["quantization"]
+    assert quantization["reduce_range"] and quantization["weight_ranges"]["weight_range"] == [
+        -64, 64]
+    assert quantization["weight_ranges"]["max_pair_sum"] < 32767
+    assert quantization["integer_reference"]["max_abs_diff_onnxruntime_vs_exact"] == 0
 
 
 def test_clear_paragraphs_get_their_label(bundled: Path) -> None:
@@ -125,3 +133,25 @@ def test_examples_get_the_profiles_they_were_written_for(bundled: Path, tmp_path
             assert row["needs_review"] == "true", (code, row["profile"], row["confidence"])
     right = sum(rows[c]["profile"] == p for c, p in EXPECTED_PROFILES.items())
     assert right >= 4
+
+
+@pytest.mark.skipif(shutil.which("tesseract") is None,
+                    reason="Tesseract is not installed (apt-get install tesseract-ocr "
+                           "tesseract-ocr-swe); .ci/run installs it")
+def test_a_scanned_plan_gets_its_profile_with_ocr(bundled: Path, tmp_path: Path) -> None:
+    """Three scanned pages, a citizen-facing and an internal goal: --ocr reads them and the
+    profile is the plan's; without OCR the plan is an error, never a profile."""
+    from mrp_classify.inference.run import run
+    from tests.test_hostile import scanned_pdf
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    scanned_pdf(docs / "hudiksvall-2025.pdf")
+    result = run([docs], tmp_path / "plain", bundled, quiet=True)
+    assert result.errors == 1 and result.profiles == 0
+    result = run([docs], tmp_path / "ocr", bundled, quiet=True, limits=Limits(ocr=True))
+    assert result.errors == 0
+    with open(tmp_path / "ocr" / "municipalities.csv", encoding="utf-8-sig") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert (row["kommunkod"], row["profile"]) == ("2184", "citizen_facing")
+    assert row["n_citizen_facing"] == "1" and row["n_internal_efficiency"] == "1"

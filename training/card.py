@@ -181,7 +181,11 @@ def render_model_card(meta: ModelMeta) -> str:
         f"digital goal when its internal + citizen probability is at least "
         f"{decision.get('unit_threshold')}; the profile confidence rests on the strongest unit "
         f"and is calibrated on {metrics.get('profile_decision', {}).get('calibration_documents')}"
-        " validation documents (plans and pseudo-documents drawn from the fold's units).",
+        " validation documents (plans and pseudo-documents drawn from the fold's units), "
+        "with one isotonic mapping per predicted profile ("
+        + ", ".join(f"{profile} {count}" for profile, count in metrics.get(
+            "profile_decision", {}).get("calibration_documents_by_profile", {}).items())
+        + " documents).",
         "", "## Export", "",
         f"- ONNX opset {export.get('opset')}; ONNX Runtime vs PyTorch on untraced shapes: max "
         f"abs difference {_f(export.get('parity', {}).get('max_abs_diff'), 6)}.",

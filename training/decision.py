@@ -19,18 +19,23 @@ from mrp_classify.inference.aggregate import (
     CITIZEN,
     INTERNAL,
     NONE,
+    PROFILES,
     ProfileDecision,
     profile_from_labels,
     raw_confidences,
 )
 
-# Below 0.5 a unit could be a goal while "none" is its most probable label; above 0.9
-# recall collapses for a few points of precision.
-THRESHOLDS = tuple(round(t, 2) for t in np.arange(0.50, 0.901, 0.05))
+# Below 0.5 a unit could be a goal while "none" is its most probable label. Plans hold
+# hundreds of non-goal units and one false goal flips a profile, so the grid reaches
+# 0.99; the unit F1 in the score keeps the choice from trading recall away for nothing.
+THRESHOLDS = (*(round(t, 2) for t in np.arange(0.50, 0.901, 0.05)), 0.93, 0.95, 0.97, 0.98,
+              0.99)
 # Weight of the validation units' digital-goal F1 in the choice, next to profile accuracy.
 UNIT_F1_WEIGHT = 0.25
 PSEUDO_DOCUMENTS = 600
 MAX_CALIBRATION_POINTS = 40
+# Fewer documents predicted with a profile than this: that profile uses the shared mapping.
+MIN_PROFILE_DOCUMENTS = 30
 
 
 @dataclass(frozen=True)
@@ -90,20 +95,27 @@ def pseudo_documents(probabilities: np.ndarray, labels: Sequence[str], seed: int
 
 
 def pool_adjacent_violators(x: np.ndarray, y: np.ndarray) -> list[tuple[float, float]]:
-    """Isotonic (non-decreasing) regression of ``y`` on ``x``: the step points."""
+    """Isotonic (non-decreasing) regression of ``y`` on ``x``: the step points, each
+    shrunk towards one half by its number of documents."""
     order = np.argsort(x, kind="stable")
     xs, ys = x[order].astype(float), y[order].astype(float)
     blocks: list[list[float]] = []  # [sum y, count, min x, max x]
     for xv, yv in zip(xs, ys, strict=True):
         blocks.append([yv, 1.0, xv, xv])
-        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+        # Ties pool too: a run of right documents is one step resting on all of them.
+        while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] >= blocks[-1][0] / blocks[-1][1]:
             total, n, low, high = blocks.pop()
             blocks[-1][0] += total
             blocks[-1][1] += n
             blocks[-1][3] = high
+    # Each step is the share right with one right and one wrong document added (Laplace),
+    # so a step resting on few documents never claims certainty; the running maximum
+    # keeps the steps non-decreasing after that shrinkage.
     points = []
+    floor = 0.0
     for total, n, low, high in blocks:
-        value = total / n
+        value = max(floor, (total + 1.0) / (n + 2.0))
+        floor = value
         points.append((low, value))
         if high > low:
             points.append((high, value))
@@ -152,8 +164,17 @@ def choose_decision(unit_probabilities: np.ndarray, unit_labels: Sequence[str],
     raw = np.array([confidence for _, confidence, _ in scored])
     right = np.array([float(profile == truth) for profile, _, truth in scored])
     calibration = _thin(pool_adjacent_violators(raw, right)) if len(raw) else ()
-    decision = ProfileDecision(unit_threshold=threshold, calibration=calibration)
+    predicted = np.array([profile for profile, _, _ in scored])
+    by_profile = {}
+    for profile in PROFILES:
+        mine = predicted == profile
+        if mine.sum() >= MIN_PROFILE_DOCUMENTS:
+            by_profile[profile] = _thin(pool_adjacent_violators(raw[mine], right[mine]))
+    decision = ProfileDecision(unit_threshold=threshold, calibration=calibration,
+                               by_profile=by_profile)
     report = {"unit_threshold": threshold, "search": trail,
               "pseudo_documents": len(pseudo), "validation_documents": len(documents),
-              "calibration_documents": len(raw)}
+              "calibration_documents": len(raw),
+              "calibration_documents_by_profile": {
+                  profile: int((predicted == profile).sum()) for profile in PROFILES}}
     return decision, report

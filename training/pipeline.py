@@ -37,6 +37,7 @@ import numpy as np
 
 from mrp_classify.errors import MrpError, require_train_extra
 from mrp_classify.evaluation import evaluate_records, model_input
+from mrp_classify.inference.aggregate import ProfileDecision
 from mrp_classify.inference.model import Classifier, ModelInput, pad_token_id, softmax
 from mrp_classify.inference.model_folder import (
     CARD_FILE,
@@ -262,13 +263,30 @@ def quantise(prep: Prepared, exported: Exported) -> tuple[ModelFolder, dict[str,
 # ---------------------------------------------------------------- 5. evaluate
 
 
+def decide(prep: Prepared, validation_probabilities: np.ndarray
+           ) -> tuple[ProfileDecision, dict[str, Any]]:
+    """The profile decision from the validation fold's calibrated probabilities: its plans
+    as documents, its plan units for the unit scores (``training/decision.py``)."""
+    from mrp_classify.training.decision import ScoredDocument, choose_decision
+
+    validation = prep.split.validation
+    documents = []
+    for doc_id in sorted({str(r.meta.get("doc_id")) for r in validation
+                          if r.meta.get("expected_profile")}):
+        index = [i for i, r in enumerate(validation) if r.meta.get("doc_id") == doc_id]
+        documents.append(ScoredDocument(validation_probabilities[index],
+                                        str(validation[index[0]].meta["expected_profile"])))
+    plan_units = np.array([i for i, r in enumerate(validation)
+                           if r.meta.get("expected_profile")], dtype=int)
+    return choose_decision(validation_probabilities, [r.label for r in validation], documents,
+                           prep.config.seed, plan_units)
+
+
 def evaluate(prep: Prepared, exported: Exported, int8: ModelFolder,
              quantization: dict[str, Any]) -> tuple[ModelFolder, dict[str, Any]]:
     """Temperature and profile decision on the validation fold; metrics on test."""
     from mrp_classify.training.baseline import tfidf_baseline
     from mrp_classify.training.calibration import fit_temperature
-    from mrp_classify.training.decision import ScoredDocument, choose_decision
-
     split, labels = prep.split, prep.labels
     validation = evaluate_records(Classifier(int8), split.validation)
     temperature = fit_temperature(np.log(np.clip(validation.probabilities, 1e-12, 1.0)),
@@ -276,17 +294,7 @@ def evaluate(prep: Prepared, exported: Exported, int8: ModelFolder,
     calibrated = int8.with_meta(temperature=temperature)
     classifier = Classifier(calibrated)
     val = evaluate_records(classifier, split.validation)
-    documents = []
-    for doc_id in sorted({str(r.meta.get("doc_id")) for r in split.validation
-                          if r.meta.get("expected_profile")}):
-        index = [i for i, r in enumerate(split.validation) if r.meta.get("doc_id") == doc_id]
-        documents.append(ScoredDocument(
-            val.probabilities[index], str(split.validation[index[0]].meta["expected_profile"])))
-    plan_units = np.array([i for i, r in enumerate(split.validation)
-                           if r.meta.get("expected_profile")], dtype=int)
-    decision, decision_report = choose_decision(
-        val.probabilities, [r.label for r in split.validation], documents, prep.config.seed,
-        plan_units)
+    decision, decision_report = decide(prep, val.probabilities)
     fp32_test = evaluate_records(Classifier(exported.folder), split.test)
     int8_uncalibrated = evaluate_records(Classifier(int8), split.test)
     test = evaluate_records(classifier, split.test)
@@ -422,7 +430,7 @@ def _save_checkpoint(prep: Prepared, trained: Trained, version_name: str) -> Non
 def _label_definitions() -> dict[str, str]:
     import json
 
-    from mrp_classify.labelset import default_labels_dir
+    from mrp_classify.labelset import schema_file
 
-    raw = json.loads((default_labels_dir() / "schema.json").read_text(encoding="utf-8"))
+    raw = json.loads(schema_file().read_text(encoding="utf-8"))
     return {item["name"]: item["definition"] for item in raw["labels"]}

@@ -31,9 +31,14 @@ CROSS_CPU = REPO_ROOT / "benchmarks" / "results" / "cross_cpu.json"
 # The documented bound (docs/int8.md): whatever the spread, no CPU may move a probability
 # by more than this.
 MAX_TOLERANCE = 0.01
-# Ten times the largest difference seen, but never below float noise.
-SPREAD_FACTOR = 10.0
+# Twice the largest difference seen, but never below float noise.
+SPREAD_FACTOR = 2.0
 MIN_TOLERANCE = 1e-4
+# The CPUs the tolerance covers: every x86 CPU since 2013 (AVX2 and later) and ARM. An
+# AVX-only CPU (2011) runs ONNX Runtime's SSE kernels, whose float rounding moves more;
+# the benchmark measures it and docs/int8.md states it, but the golden test does not
+# promise it.
+COVERED_SIMD = ("amx", "avx512_vnni", "avx_vnni", "avx512", "avx2", "neon_dotprod", "neon")
 
 TEXTS = [
     "Kommunen ska under planperioden införa fler e-tjänster för invånarna.",
@@ -74,12 +79,15 @@ def tolerance(model_name: str) -> dict[str, Any] | None:
     spread = json.loads(CROSS_CPU.read_text(encoding="utf-8"))
     if spread.get("model") != f"models/{model_name}":
         return None
-    emulated = spread["emulated"]
+    emulated = {cpu: result for cpu, result in spread["emulated"].items()
+                if result["simd"] in COVERED_SIMD}
+    if not emulated:
+        return None
     largest = max(result["max_abs_diff"] for result in emulated.values())
     value = min(MAX_TOLERANCE, max(MIN_TOLERANCE, SPREAD_FACTOR * largest))
     # Rounded up to one significant figure so the file reads as a chosen bound.
     exponent = math.floor(math.log10(value))
-    value = min(MAX_TOLERANCE, math.ceil(value / 10 ** exponent) * 10 ** exponent)
+    value = min(MAX_TOLERANCE, round(math.ceil(value / 10 ** exponent) * 10 ** exponent, 12))
     return {"atol": value, "measured_max_abs_diff": largest,
             "host_simd": spread["native_simd"],
             "cpus": {cpu: result["simd"] for cpu, result in emulated.items()},
