@@ -107,9 +107,9 @@ def main() -> None:
         time.sleep(2)
         leftover = subprocess.run(["pgrep", "-f", f"{tmp}"], capture_output=True,
                                   text=True).stdout.split()
-        with open(out / "documents.csv", encoding="utf-8") as handle:
+        with open(out / "documents.csv", encoding="utf-8-sig") as handle:
             documents = list(csv.DictReader(handle))
-        with open(out / "municipalities.csv", encoding="utf-8") as handle:
+        with open(out / "municipalities.csv", encoding="utf-8-sig") as handle:
             profiles = list(csv.DictReader(handle))
         temps = [str(p.relative_to(out)) for p in out.rglob("*.tmp")]
         listed = {Path(row["file"]).name for row in documents}
