@@ -48,7 +48,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from hostinfo import describe_machine
+from hostinfo import describe_machine, print_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -495,10 +495,7 @@ def print_table(result: dict[str, Any]) -> None:
         ("machine", f"{result['machine']['cpu']}, {result['machine']['usable_cores']} cores, "
                     f"load {result['machine']['load_average_at_start'][0]}"),
     ]
-    width = max(len(name) for name, _ in rows) + 2
-    print(f"{'measure':<{width}}value")
-    for name, value in rows:
-        print(f"{name:<{width}}{value}")
+    print_rows(rows)
 
 
 def main() -> None:

@@ -53,7 +53,7 @@ from typing import Any
 
 from bench_classify import checkpoint_dir, hf_pipeline, pipeline_labels, timed
 from corpus import CorpusSpec, Document, build_corpus
-from hostinfo import describe_machine
+from hostinfo import describe_machine, print_rows
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
@@ -318,10 +318,7 @@ def print_table(result: dict[str, Any]) -> None:
     info = result["machine"]
     rows.append(("machine", f"{info['cpu']}, {info['usable_cores']} cores, "
                             f"onnxruntime {info.get('onnxruntime')}, torch {info.get('torch')}"))
-    width = max(len(name) for name, _ in rows) + 2
-    print(f"{'measure':<{width}}value")
-    for name, value in rows:
-        print(f"{name:<{width}}{value}")
+    print_rows(rows)
 
 
 def main() -> None:

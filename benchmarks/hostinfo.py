@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Sequence
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -40,3 +41,11 @@ def describe_machine() -> dict[str, Any]:
         "python": platform.python_version(),
         **versions,
     }
+
+
+def print_rows(rows: Sequence[tuple[str, object]]) -> None:
+    """A benchmark's result as two aligned columns on stdout (the JSON has every figure)."""
+    width = max(len(name) for name, _ in rows) + 2
+    print(f"{'measure':<{width}}value")
+    for name, value in rows:
+        print(f"{name:<{width}}{value}")
