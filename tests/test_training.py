@@ -292,3 +292,19 @@ def test_kept_layers_spread_over_the_depth_and_end_with_the_last() -> None:
     assert evenly_spread(12, 12) == list(range(12))
     with pytest.raises(ValueError, match="has 12 layers"):
         evenly_spread(12, 13)
+
+
+def test_the_decision_is_chosen_again_into_a_new_folder(tiny_model: Path, tmp_path: Path) -> None:
+    from mrp_classify.inference.model_folder import ModelFolder
+    from mrp_classify.training.rechoose_decision import rechoose_decision
+
+    out = rechoose_decision(tiny_model, tmp_path / "renamed" / "v9", "renamed", "v9")
+    before, after = ModelFolder.load(tiny_model), ModelFolder.load(out)
+    assert (after.meta.name, after.meta.version) == ("renamed", "v9")
+    assert after.meta.config["name"] == "renamed"
+    assert "calibration_by_profile" in after.meta.profile_decision
+    assert after.meta.temperature == before.meta.temperature
+    assert (out / "model.onnx").read_bytes() == (tiny_model / "model.onnx").read_bytes()
+    assert "renamed" in (out / "README.md").read_text(encoding="utf-8")
+    with pytest.raises(Exception, match="already exists"):
+        rechoose_decision(tiny_model, out)

@@ -354,13 +354,13 @@ def package(prep: Prepared, trained: Trained, exported: Exported, folder: ModelF
         "created": dt.datetime.now(dt.UTC).replace(microsecond=0).isoformat(),
     }
     folder = folder.with_meta(**meta_changes)
-    folder = _document_scores(prep, folder)
+    folder = score_documents(prep, folder)
     folder = folder.with_files(**{CONFIG_FILE: config_to_toml(config).encode("utf-8")})
     folder = folder.with_files(**{CARD_FILE: render_model_card(folder.meta).encode("utf-8")})
     return folder.save(final_dir)
 
 
-def _document_scores(prep: Prepared, folder: ModelFolder) -> ModelFolder:
+def score_documents(prep: Prepared, folder: ModelFolder) -> ModelFolder:
     """The whole product on the validation and locked test plans, into the metrics."""
     from mrp_classify.docset.evaluate import evaluate_docs
     from mrp_classify.training.data import docset_dir
