@@ -377,3 +377,16 @@ def declare_member_size(path: Path, member: str, size: int) -> Path:
         start = entry + 4
     path.write_bytes(bytes(data))
     return path
+
+
+def lying_docx(source: Path, target: Path, padding: int, declared: int) -> Path:
+    """A copy of ``source`` whose document part inflates ``padding`` bytes beyond its text
+    while the zip directory declares only ``declared``: a bomb that lies about its size."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w",
+                                                              zipfile.ZIP_DEFLATED) as out:
+        for info in original.infolist():
+            data = original.read(info)
+            if info.filename == "word/document.xml":
+                data += b" " * padding
+            out.writestr(info.filename, data)
+    return declare_member_size(target, "word/document.xml", declared)

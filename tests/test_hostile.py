@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-import zipfile
 from pathlib import Path
 
 import pytest
@@ -80,18 +79,11 @@ def test_binary_and_bomless_wide_text(tmp_path: Path) -> None:
 
 
 def test_a_docx_that_lies_about_its_sizes_is_stopped_while_inflating(tmp_path: Path) -> None:
-    from tests.docfactory import declare_member_size
+    from tests.docfactory import lying_docx
 
     source = mrp_docx(tmp_path / "plan.docx", [("p", FILLER)])
-    bomb = tmp_path / "bomb.docx"
-    with zipfile.ZipFile(source) as original, zipfile.ZipFile(bomb, "w",
-                                                              zipfile.ZIP_DEFLATED) as out:
-        for info in original.infolist():
-            data = original.read(info)
-            if info.filename == "word/document.xml":
-                data += b" " * 60_000_000  # inflates far past what it will declare
-            out.writestr(info.filename, data)
-    declare_member_size(bomb, "word/document.xml", 50_000)
+    # inflates far past what it declares
+    bomb = lying_docx(source, tmp_path / "bomb.docx", 60_000_000, 50_000)
     started = time.perf_counter()
     with pytest.raises(DocumentError, match="would decompress to more than"):
         read_document(bomb, Limits(max_docx_part_bytes=5_000_000))
