@@ -13,6 +13,12 @@ year (``007_Hudiksvall_mrp_2024.pdf``), so a run resolves every one.
 
 Documents are written once per spec: ``corpus.json`` in the folder records the spec
 and each file's sha256, and a later call with the same spec reuses the files.
+
+``--source plans`` builds the real-density corpus instead (corpus_plans.py): the
+document evaluation set's plans and documents derived from them, rendered by the
+docset renderer, a few per cent digital goals as in real plans.
+
+    python benchmarks/corpus.py /tmp/mrp-bench-plans --source plans --documents 60
 """
 
 from __future__ import annotations
@@ -23,18 +29,28 @@ import hashlib
 import json
 import random
 import sys
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT))  # benchmarks.corpus_plans, also when run from benchmarks/
 
 from docfactory import MADE_UP, MrpPdf, mrp_docx  # noqa: E402
 
+from benchmarks.corpus_plans import (  # noqa: E402
+    PlanDocument,
+    PlansSpec,
+    build_plans_corpus,
+    manifest_documents,
+)
+
 MANIFEST = "corpus.json"
 CORPUS_VERSION = 1
-KOMMUNER_CSV = ROOT.parent / "shared" / "data" / "kommuner.csv"
+# The package's own copy: the one `run` resolves file names with.
+KOMMUNER_CSV = ROOT / "inference" / "data" / "kommuner.csv"
 # Word counts a DOCX page holds in Word's default layout (11 pt Calibri, A4):
 # about 450 words of running text; tables and lists take more room per word.
 DOCX_WORDS_PER_PAGE = 420
@@ -289,19 +305,58 @@ def build_corpus(folder: Path, spec: CorpusSpec) -> list[Document]:
     return documents
 
 
+def build_plans(folder: Path, spec: PlansSpec) -> list[PlanDocument]:
+    """Write the real-density corpus of ``spec`` into ``folder`` (or reuse it)."""
+    folder = Path(folder)
+    path = folder / MANIFEST
+    if path.is_file():
+        existing = manifest_documents(json.loads(path.read_text(encoding="utf-8")), folder, spec)
+        if existing is not None:
+            return existing
+    from mrp_classify.io import write_json_atomic
+
+    documents, manifest = build_plans_corpus(folder, spec)
+    if path.is_file():
+        path.unlink()
+    write_json_atomic(path, manifest)
+    return documents
+
+
+def build_source(folder: Path, source: str, documents: int, min_pages: int, max_pages: int,
+                 seed: int) -> list[Document] | list[PlanDocument]:
+    """The corpus of ``source`` ("seed" or "plans"); pages only matter to the seed corpus,
+    whose documents are generated to a page count."""
+    if source == "plans":
+        return build_plans(folder, PlansSpec(documents, seed))
+    return build_corpus(folder, CorpusSpec(documents, min_pages, max_pages, seed))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("folder", type=Path, help="where to write (outside the repository)")
+    parser.add_argument("--source", choices=("seed", "plans"), default="seed",
+                        help="seed: seed-label paragraphs in generated plans (about half "
+                             "digital); plans: the labelled plans and plans derived from "
+                             "them (real density)")
     parser.add_argument("--documents", type=int, default=CorpusSpec.documents)
     parser.add_argument("--min-pages", type=int, default=CorpusSpec.min_pages)
     parser.add_argument("--max-pages", type=int, default=CorpusSpec.max_pages)
     parser.add_argument("--seed", type=int, default=CorpusSpec.seed)
     args = parser.parse_args()
-    spec = CorpusSpec(args.documents, args.min_pages, args.max_pages, args.seed)
-    documents = build_corpus(args.folder, spec)
-    pdfs = sum(1 for d in documents if d.format == "pdf")
-    print(f"{len(documents)} documents ({pdfs} PDF, {len(documents) - pdfs} DOCX), "
-          f"{sum(d.pages for d in documents)} pages in {args.folder}")
+    documents = build_source(args.folder, args.source, args.documents, args.min_pages,
+                             args.max_pages, args.seed)
+    if args.source == "seed":
+        pdfs = sum(1 for d in documents if d.format == "pdf")
+        print(f"{len(documents)} documents ({pdfs} PDF, {len(documents) - pdfs} DOCX), "
+              f"{sum(d.pages for d in documents)} pages in {args.folder}")
+    else:
+        formats = Counter(d.format for d in documents)
+        print(f"{len(documents)} documents ("
+              + ", ".join(f"{n} {fmt.upper()}" for fmt, n in sorted(formats.items()))
+              + f"), {sum(d.pages for d in documents)} pages in {args.folder}")
+        manifest = json.loads((args.folder / MANIFEST).read_text(encoding="utf-8"))
+        print(f"digital share of labelled units: {manifest['digital_share']:.2%} "
+              f"({manifest['labelled_units']})")
 
 
 if __name__ == "__main__":

@@ -101,11 +101,15 @@ def measure(model: Path, cpus: list[str]) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         inputs = Path(tmp) / "inputs.json"
         inputs.write_text(json.dumps({"units": units}, ensure_ascii=False), encoding="utf-8")
-        for cpu in ["native", *cpus]:
-            out = Path(tmp) / f"{cpu}.json"
-            subprocess.run(emulated_command(cpu, model, inputs, out), check=True,
-                           stderr=subprocess.DEVNULL)
-            results[cpu] = json.loads(out.read_text(encoding="utf-8"))
+        # Each emulated run is single-threaded and takes minutes: all of them at once.
+        runs = {cpu: subprocess.Popen(emulated_command(cpu, model, inputs,
+                                                       Path(tmp) / f"{cpu}.json"),
+                                      stderr=subprocess.DEVNULL)
+                for cpu in ["native", *cpus]}
+        for cpu, process in runs.items():
+            if process.wait() != 0:
+                raise SystemExit(f"{cpu}: the run failed (exit {process.returncode})")
+            results[cpu] = json.loads((Path(tmp) / f"{cpu}.json").read_text(encoding="utf-8"))
     native = np.array(results["native"]["probabilities"])
     comparisons = {}
     native_profiles = results["native"]["profiles"]
