@@ -38,21 +38,16 @@ CLI = Path(sys.executable).with_name("mrp-classify")
 
 
 def distinct_texts(model_dir: Path, n: int) -> list[str]:
+    """The first ``n`` seed paragraphs that differ after normalising case and spaces (as
+    the prediction cache keys them), so neither side is spared any work."""
     from bench_classify import benchmark_texts
 
-    seen: dict[str, None] = {}
+    firsts: dict[str, str] = {}
     for text in benchmark_texts(model_dir, 100_000):
-        seen.setdefault(" ".join(text.split()).lower(), None)
-        if len(seen) == n:
-            break
-    if len(seen) < n:
-        raise SystemExit(f"only {len(seen)} distinct seed paragraphs; ask for fewer")
-    originals: dict[str, str] = {}
-    for text in benchmark_texts(model_dir, 100_000):
-        key = " ".join(text.split()).lower()
-        if key in seen and key not in originals:
-            originals[key] = text
-    return [originals[key] for key in seen]
+        firsts.setdefault(" ".join(text.split()).lower(), text)
+        if len(firsts) == n:
+            return list(firsts.values())
+    raise SystemExit(f"only {len(firsts)} distinct seed paragraphs; ask for fewer")
 
 
 def pipeline_worker(source: Path, target: Path, checkpoint: Path, model_dir: Path) -> None:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
 import random
 import sys
@@ -43,7 +42,9 @@ from docfactory import MADE_UP, MrpPdf, mrp_docx  # noqa: E402
 from benchmarks.corpus_plans import (  # noqa: E402
     PlanDocument,
     PlansSpec,
+    all_intact,
     build_plans_corpus,
+    file_sha256,
     manifest_documents,
 )
 
@@ -250,10 +251,6 @@ def build_docx(path: Path, pages: int, municipality: str, year: int,
     return page
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _read_manifest(folder: Path, spec: CorpusSpec) -> list[Document] | None:
     """The documents of an earlier build with this spec, if all are still there intact."""
     path = folder / MANIFEST
@@ -263,11 +260,7 @@ def _read_manifest(folder: Path, spec: CorpusSpec) -> list[Document] | None:
     if manifest.get("version") != CORPUS_VERSION or manifest.get("spec") != asdict(spec):
         return None
     documents = [Document(**entry) for entry in manifest["documents"]]
-    for document in documents:
-        file = folder / document.file
-        if not file.is_file() or _sha256(file) != document.sha256:
-            return None
-    return documents
+    return documents if all_intact(folder, documents) else None
 
 
 def build_corpus(folder: Path, spec: CorpusSpec) -> list[Document]:
@@ -298,7 +291,7 @@ def build_corpus(folder: Path, spec: CorpusSpec) -> list[Document]:
             pages = build_pdf(path, target, name, year, content, by_word)
         else:
             pages = build_docx(path, target, name, year, content)
-        documents.append(Document(path.name, fmt, pages, by_word, code, year, _sha256(path)))
+        documents.append(Document(path.name, fmt, pages, by_word, code, year, file_sha256(path)))
     write_json_atomic(folder / MANIFEST, {
         "version": CORPUS_VERSION, "spec": asdict(spec),
         "documents": [asdict(document) for document in documents]})

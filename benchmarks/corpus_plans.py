@@ -310,8 +310,15 @@ def _pages(plan: Plan, path: Path) -> int:
     return 1 + sum(block.kind == PAGEBREAK for block in plan.blocks)
 
 
-def _sha256(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def all_intact(folder: Path, documents: Iterable[Any]) -> bool:
+    """Every document (``.file``, ``.sha256``) of an earlier build is still there unchanged:
+    both corpora reuse a build only then."""
+    return all((folder / d.file).is_file() and file_sha256(folder / d.file) == d.sha256
+               for d in documents)
 
 
 def plans_fingerprint() -> str:
@@ -332,11 +339,7 @@ def manifest_documents(manifest: dict[str, Any], folder: Path,
             or manifest.get("plans_sha256") != plans_fingerprint()):
         return None
     documents = [PlanDocument(**entry) for entry in manifest["documents"]]
-    for document in documents:
-        file = folder / document.file
-        if not file.is_file() or _sha256(file) != document.sha256:
-            return None
-    return documents
+    return documents if all_intact(folder, documents) else None
 
 
 def build_plans_corpus(folder: Path, spec: PlansSpec) -> tuple[list[PlanDocument], dict[str, Any]]:
@@ -353,7 +356,7 @@ def build_plans_corpus(folder: Path, spec: PlansSpec) -> tuple[list[PlanDocument
         documents.append(PlanDocument(
             path.name, plan.format, item.kind,
             str(item.source.path.relative_to(ROOT)), plan.kommunkod, plan.year,
-            _pages(plan, path), labelled_units(plan), _sha256(path)))
+            _pages(plan, path), labelled_units(plan), file_sha256(path)))
     counts = [d.labelled_units for d in documents]
     totals = {label: sum(c[label] for c in counts) for label in ("none", *DIGITAL)}
     manifest = {"version": CORPUS_VERSION, "source": SOURCE, "spec": asdict(spec),
